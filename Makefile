@@ -1,0 +1,61 @@
+# Tracker — `make run` serves the app, `make test` runs every test. Both work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+FLASK  := $(BIN)/flask --app wsgi
+PYTEST_ARGS ?=
+
+# What `make run` means by a development server (TRACKER_* given to make still win).
+export TRACKER_ENV ?= development
+RUN_ENV := TRACKER_DEMO_USER=$${TRACKER_DEMO_USER:-true} TRACKER_INPROCESS_WORKER=$${TRACKER_INPROCESS_WORKER:-true}
+
+.PHONY: run test test-postgres bench lint assets install clean help
+
+help:
+	@echo "make run    set up and serve on http://$(HOST):$(PORT) (demo / demo1234)"
+	@echo "make test   set up and run the whole suite (SQLite; PostgreSQL via .ci/run)"
+	@echo "make bench  run the benchmarks under bench/"
+	@echo "make lint   ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Front-end packages come from the npm registry at the versions in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/.installed: node_modules/.installed
+	mkdir -p static/vendor/swagger-ui
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger-ui/
+	touch $@
+
+assets: static/vendor/.installed
+
+run: install assets
+	$(FLASK) db upgrade
+	$(FLASK) tracker seed-demo
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install assets
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install assets
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check tracker tests bench
+	$(BIN)/ruff format --check tracker tests bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

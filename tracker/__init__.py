@@ -1,0 +1,84 @@
+"""Tracker: a self-hosted anime and manga tracker with two-way AniList sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event, inspect
+
+from tracker import auth, cli, errors, library
+from tracker.api import register_api
+from tracker.config import load_config
+from tracker.extensions import csrf, db, jwt, limiter, login_manager, migrate
+from tracker.models import render_migration_type
+from tracker.security import add_security_headers, register_jwt_errors
+from tracker.services.accounts import ensure_demo_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register_error_handlers(app)
+    cli.register_commands(app)
+    app.after_request(add_security_headers)
+    if app.config["DEMO_USER"]:
+        _seed_demo_user(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    # Batch mode lets later revisions alter tables on SQLite too.
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_type,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    jwt.init_app(app)
+    register_jwt_errors(jwt)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _tune_sqlite)
+
+
+def register_blueprints(app: Flask) -> None:
+    register_api(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(library.bp)
+    app.add_url_rule("/docs", "docs", lambda: render_template("docs.html"))
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    # WAL lets readers run beside a writer; the busy timeout queues concurrent writers.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _seed_demo_user(app: Flask) -> None:
+    with app.app_context():
+        # Before the first ``flask db upgrade`` there is nothing to seed into.
+        if inspect(db.engine).has_table("users"):
+            ensure_demo_user()
+        db.session.remove()
+

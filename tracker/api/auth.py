@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from flask import g
+from flask_jwt_extended import create_access_token
+from flask_smorest import Blueprint
+
+from tracker.api.access import login_required
+from tracker.extensions import limiter
+from tracker.schemas import (
+    ApiErrorSchema,
+    RegisterSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserSchema,
+)
+from tracker.services import accounts
+
+bp = Blueprint("auth_api", __name__, url_prefix="/api/auth", description="Accounts and tokens")
+
+
+@bp.route("/register", methods=["POST"])
+@bp.arguments(RegisterSchema)
+@bp.response(201, UserSchema)
+@bp.alt_response(409, schema=ApiErrorSchema, description="The username is taken")
+@bp.doc(security=[])
+@limiter.limit("20/hour", methods=["POST"])
+def register(body):
+    """Create an account."""
+    return accounts.register(body["username"], body["password"])
+
+
+@bp.route("/token", methods=["POST"])
+@bp.arguments(TokenRequestSchema, location="form")
+@bp.response(200, TokenSchema)
+@bp.alt_response(401, schema=ApiErrorSchema, description="Wrong username or password")
+@bp.doc(security=[])
+@limiter.limit("10/minute", methods=["POST"])
+def token(form):
+    """Exchange a username and password (OAuth2 password form) for a bearer token."""
+    user = accounts.authenticate(form["username"], form["password"])
+    return {"access_token": create_access_token(identity=user), "token_type": "bearer"}
+
+
+@bp.route("/me")
+@bp.response(200, UserSchema)
+@bp.alt_response(401, schema=ApiErrorSchema, description="No valid token or session")
+@login_required
+def me():
+    """The account the token or session belongs to."""
+    return g.user

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from flask import g, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from tracker.api.access import authenticate
+from tracker.schemas import (
+    ApiErrorSchema,
+    IncrementSchema,
+    ItemCreateSchema,
+    ItemEditSchema,
+    ItemQuerySchema,
+    ItemSchema,
+    SummarySchema,
+)
+from tracker.services import library
+
+bp = Blueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
+bp.before_request(authenticate)
+
+NOT_FOUND = {"schema": ApiErrorSchema, "description": "Not in your library"}
+
+
+@bp.route("/items")
+class Items(MethodView):
+    @bp.arguments(ItemQuerySchema, location="query")
+    @bp.response(200, ItemSchema(many=True))
+    @bp.doc(description="Total in `X-Total-Count`; pages in `Link` (next, prev, first, last).")
+    def get(self, query):
+        """List your items, filtered, sorted and paged."""
+        page = library.list_items(g.user.id, **query)
+        return page.items, 200, _paging_headers(page, query)
+
+    @bp.arguments(ItemCreateSchema)
+    @bp.response(201, ItemSchema)
+    @bp.alt_response(409, schema=ApiErrorSchema, description="Already in your library")
+    def post(self, body):
+        """Add a title, from a source or typed by hand (`source: manual`)."""
+        return library.add_item(g.user.id, body, g.origin)
+
+
+@bp.route("/items/<int:item_id>")
+class Item(MethodView):
+    @bp.response(200, ItemSchema)
+    @bp.alt_response(404, **NOT_FOUND)
+    def get(self, item_id):
+        """One item."""
+        return library.get_item(g.user.id, item_id)
+
+    @bp.arguments(ItemEditSchema)
+    @bp.response(200, ItemSchema)
+    @bp.alt_response(404, **NOT_FOUND)
+    def patch(self, body, item_id):
+        """Change any editable field."""
+        return library.update_item(g.user.id, item_id, body, g.origin)
+
+    @bp.response(204)
+    @bp.alt_response(404, **NOT_FOUND)
+    def delete(self, item_id):
+        """Remove an item."""
+        library.delete_item(g.user.id, item_id, g.origin)
+
+
+@bp.route("/items/<int:item_id>/increment", methods=["POST"])
+@bp.arguments(IncrementSchema)
+@bp.response(200, ItemSchema)
+@bp.alt_response(404, **NOT_FOUND)
+def increment(body, item_id):
+    """Add to progress (negative `by` goes back); simultaneous calls all count."""
+    return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
+
+
+@bp.route("/summary")
+@bp.response(200, SummarySchema)
+def summary():
+    """How many items you have, by status and by type."""
+    return library.summary(g.user.id)
+
+
+def _paging_headers(page: library.Page, query: dict) -> dict[str, str]:
+    def link(number: int, rel: str) -> str:
+        args = {**query, **request.args.to_dict(), "page": number, "per_page": page.per_page}
+        return f'<{url_for("library_api.Items", _external=True, **args)}>; rel="{rel}"'
+
+    links = [link(1, "first")]
+    if page.page > 1:
+        links.append(link(min(page.page - 1, page.pages), "prev"))
+    if page.page < page.pages:
+        links.append(link(page.page + 1, "next"))
+    links.append(link(page.pages, "last"))
+    return {"X-Total-Count": str(page.total), "Link": ", ".join(links)}

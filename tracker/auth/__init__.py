@@ -1,0 +1,3 @@
+from tracker.auth.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,89 @@
+"""Browser accounts: register, log in, log out (cookie session + CSRF)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from marshmallow import ValidationError
+
+from tracker.extensions import db, limiter, login_manager
+from tracker.htmx import is_htmx, redirect_client
+from tracker.models import User
+from tracker.schemas import RegisterSchema, first_messages
+from tracker.services import accounts
+from tracker.services.errors import ServiceError
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if is_htmx():
+        return redirect_client(make_response("", 401), target)
+    return redirect(target)
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or request.form.get("next") or ""
+    # Only local paths: never bounce a fresh login to another site.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(url_for("library.index")))
+    error = None
+    if request.method == "POST":
+        try:
+            user = accounts.authenticate(
+                request.form.get("username", ""), request.form.get("password", "")
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(url_for("library.index")))
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, next=_safe_next("")), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20/hour", methods=["POST"])
+def register():
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("username", "password")}
+        try:
+            data = RegisterSchema().load(form)
+            if data["password"] != request.form.get("confirm", ""):
+                raise ValidationError({"confirm": ["The passwords differ."]})
+            user = accounts.register(data["username"], data["password"])
+        except ValidationError as exc:
+            errors = first_messages(exc)
+        except ServiceError as exc:
+            errors = exc.fields
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.username}! Add your first title below.", "success")
+            return redirect(url_for("library.index"))
+    status = 422 if errors else 200
+    return render_template("auth/register.html", errors=errors, form=request.form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    if request.method == "GET":
+        return render_template("auth/logout.html")
+    logout_user()
+    flash("You are logged out.", "success")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,117 @@
+"""Configuration: defaults, then ``TRACKER_*`` environment, then a test mapping.
+
+Names are a contract (DESIGN §4); other programs set them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS: dict[str, object] = {
+    "ENV": "production",
+    "SECRET_KEY": None,
+    "ENCRYPTION_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "ANILIST_GRAPHQL_URL": "https://graphql.anilist.co",
+    "ANILIST_AUTHORIZE_URL": "https://anilist.co/api/v2/oauth/authorize",
+    "ANILIST_TOKEN_URL": "https://anilist.co/api/v2/oauth/token",
+    "ANILIST_CLIENT_ID": None,
+    "ANILIST_CLIENT_SECRET": None,
+    "ANILIST_RATE_PER_MINUTE": 30,
+    "MANGADEX_API_URL": "https://api.mangadex.org",
+    "REDIS_URL": None,
+    "DEMO_USER": False,
+    "INPROCESS_WORKER": False,
+    "JWT_ACCESS_TOKEN_EXPIRES": timedelta(days=1),
+    "JWT_TOKEN_LOCATION": ["headers"],
+    "JWT_ERROR_MESSAGE_KEY": "message",
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "PASSWORD_HASH_PARAMS": {},  # argon2 defaults; tests lower them
+    # flask-smorest / OpenAPI
+    "API_TITLE": "Tracker API",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+        "info": {
+            "description": "Your anime and manga library. Authenticate with a bearer token "
+            "from POST /api/auth/token, or with the browser session (plus X-CSRFToken)."
+        },
+    },
+}
+
+PRODUCTION_SECRETS = ("SECRET_KEY", "ENCRYPTION_KEY")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot run safely."""
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("TRACKER")
+    if overrides:
+        app.config.from_mapping(overrides)
+    _fill_development_defaults(app)
+    _check(app)
+
+
+def is_production(app: Flask) -> bool:
+    return app.config["ENV"] not in ("development", "testing")
+
+
+def _fill_development_defaults(app: Flask) -> None:
+    cfg = app.config
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'tracker.db'}"
+    if is_production(app):
+        return
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = secrets.token_urlsafe(32)
+    if not cfg.get("ENCRYPTION_KEY"):
+        # Stable across restarts of one checkout, so stored AniList tokens stay readable.
+        seed = hashlib.sha256(f"tracker-dev-encryption:{app.instance_path}".encode()).digest()
+        cfg["ENCRYPTION_KEY"] = base64.urlsafe_b64encode(seed).decode()
+
+
+def _check(app: Flask) -> None:
+    cfg = app.config
+    if is_production(app):
+        missing = [f"TRACKER_{name}" for name in PRODUCTION_SECRETS if not cfg.get(name)]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)} must be set in production "
+                "(or set TRACKER_ENV=development for a local run)."
+            )
+        if cfg.get("DEMO_USER"):
+            raise ConfigError("TRACKER_DEMO_USER is for development only.")
+    if isinstance(cfg["JWT_ACCESS_TOKEN_EXPIRES"], int | float):
+        cfg["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=cfg["JWT_ACCESS_TOKEN_EXPIRES"])
+    cfg.setdefault("JWT_SECRET_KEY", cfg["SECRET_KEY"])
+    if cfg.get("REDIS_URL") and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    if is_production(app) and "TRACKER_SESSION_COOKIE_SECURE" not in os.environ:
+        cfg["SESSION_COOKIE_SECURE"] = True  # behind HTTPS; set it to false for plain HTTP

@@ -1,0 +1,120 @@
+"""One place that decides how an error looks: JSON under /api, a fragment and a toast
+for htmx, a page otherwise."""
+
+from __future__ import annotations
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from tracker.extensions import db
+from tracker.htmx import is_htmx, redirect_client, toast
+from tracker.services.errors import ServiceError
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def json_error(
+    status: int, message: str, *, code: str | None = None, fields: dict | None = None
+) -> Response:
+    body = {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}
+    response = jsonify(error=body)
+    response.status_code = status
+    return response
+
+
+def error_response(
+    status: int, message: str, *, code: str | None = None, fields: dict | None = None
+) -> Response:
+    if wants_json():
+        return json_error(status, message, code=code, fields=fields)
+    if status == 401:
+        login = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if is_htmx():
+            return redirect_client(make_response("", 401), login)
+    if is_htmx():
+        fragment = render_template("partials/_error.html", message=message, fields=fields or {})
+        return toast(make_response(fragment, status), message, "error")
+    page = render_template("errors/error.html", status=status, message=message)
+    return make_response(page, status)
+
+
+def _validation_fields(error: HTTPException) -> dict[str, list[str]]:
+    """webargs puts messages under their location; callers want ``{field: [...]}``."""
+    messages = (getattr(error, "data", None) or {}).get("messages") or {}
+    flat: dict[str, list[str]] = {}
+    for location_messages in messages.values():
+        if isinstance(location_messages, dict):
+            for field, problems in location_messages.items():
+                flat[str(field)] = [str(p) for p in _as_list(problems)]
+        else:
+            flat.setdefault("_schema", []).extend(str(p) for p in _as_list(location_messages))
+    return flat
+
+
+def _as_list(value) -> list:
+    if isinstance(value, dict):  # nested schema errors
+        return [f"{k}: {v}" for k, v in value.items()]
+    return value if isinstance(value, list) else [value]
+
+
+def handle_service_error(error: ServiceError) -> Response:
+    db.session.rollback()
+    return error_response(error.status, error.message, code=error.code, fields=error.fields)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    fields = _validation_fields(error)
+    if isinstance(error, CSRFError):
+        return error_response(400, "Your form expired; reload the page.", code="csrf_failed")
+    if status == 422 and fields:
+        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+        return error_response(422, message, fields=fields)
+    if status == 400 and fields:
+        return error_response(400, "The request body is not valid JSON.", code="invalid_json")
+    response = error_response(status, error.description or CODES.get(status, "Error"))
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+
+    current_app.logger.exception("Unhandled error", exc_info=error)
+    return error_response(500, InternalServerError.description)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

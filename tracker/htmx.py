@@ -1,0 +1,34 @@
+"""HTMX conventions: one URL answers with a page or a fragment; the server fires toasts."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, make_response, render_template, request
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def render(page: str, fragment: str, status: int = 200, **context) -> Response:
+    """The full page for a normal load, only the fragment for an htmx request."""
+    response = make_response(render_template(fragment if is_htmx() else page, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def toast(response: Response, message: str, level: str = "success") -> Response:
+    """Ask the page to show a toast: htmx fires a ``toast`` event from ``HX-Trigger``."""
+    triggers = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
+    triggers["toast"] = {"message": message, "level": level}
+    response.headers["HX-Trigger"] = json.dumps(triggers)
+    return response
+
+
+def redirect_client(response: Response, location: str) -> Response:
+    """Make htmx navigate the whole page instead of swapping a login form into a row."""
+    response.headers["HX-Redirect"] = location
+    return response

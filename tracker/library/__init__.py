@@ -1,0 +1,3 @@
+from tracker.library.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,284 @@
+"""Typed SQLAlchemy models (DESIGN §3)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def render_migration_type(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+    """Autogenerate writes UTCDateTime as a plain DateTime, so revisions never import the app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+class MediaType(enum.StrEnum):
+    ANIME = "anime"
+    MANGA = "manga"
+
+
+class Status(enum.StrEnum):
+    CURRENT = "current"
+    PLANNING = "planning"
+    COMPLETED = "completed"
+    DROPPED = "dropped"
+    PAUSED = "paused"
+    REPEATING = "repeating"
+
+
+class Origin(enum.StrEnum):
+    WEB = "web"
+    API = "api"
+    ANILIST = "anilist"
+    IMPORT = "import"
+
+
+MEDIA_TYPES = tuple(t.value for t in MediaType)
+STATUSES = tuple(s.value for s in Status)
+MEDIA_SOURCES = ("anilist", "mangadex", "manual")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+# Usernames are unique whatever their case.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class Media(db.Model):
+    """The local catalogue, shared by every user."""
+
+    __tablename__ = "media"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    anilist_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    mal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    media_type: Mapped[str] = mapped_column(String(8))
+    title_romaji: Mapped[str | None] = mapped_column(String(500))
+    title_english: Mapped[str | None] = mapped_column(String(500))
+    title_native: Mapped[str | None] = mapped_column(String(500))
+    title_preferred: Mapped[str] = mapped_column(String(500))
+    synonyms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Lower-cased titles and synonyms, one per line: what local search matches.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    cover_url: Mapped[str | None] = mapped_column(String(1000))
+    format: Mapped[str | None] = mapped_column(String(16))
+    site_url: Mapped[str | None] = mapped_column(String(1000))
+    episodes: Mapped[int | None] = mapped_column(Integer)
+    chapters: Mapped[int | None] = mapped_column(Integer)
+    volumes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(24))
+    year: Mapped[int | None] = mapped_column(Integer)
+    next_airing_episode: Mapped[int | None] = mapped_column(Integer)
+    next_airing_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def total(self) -> int | None:
+        return self.episodes if self.media_type == MediaType.ANIME else self.chapters
+
+
+class LibraryItem(db.Model):
+    __tablename__ = "library_items"
+    __table_args__ = (
+        UniqueConstraint("user_id", "media_id"),
+        Index("ix_library_items_user_updated", "user_id", "updated_at"),
+        CheckConstraint("progress >= 0", name="progress_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    media_type: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(500))
+    cover_url: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16), default=Status.PLANNING.value)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    progress_volumes: Mapped[int | None] = mapped_column(Integer)
+    max_progress_override: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Partial ISO dates as AniList keeps them: "2024", "2024-05" or "2024-05-17".
+    started_on: Mapped[str | None] = mapped_column(String(10))
+    completed_on: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    anilist_entry_id: Mapped[int | None] = mapped_column(Integer)
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    media: Mapped[Media | None] = relationship(lazy="joined")
+
+    @property
+    def max_progress(self) -> int | None:
+        if self.max_progress_override is not None:
+            return self.max_progress_override
+        return self.media.total if self.media is not None else None
+
+    @property
+    def display_cover(self) -> str | None:
+        return self.cover_url or (self.media.cover_url if self.media is not None else None)
+
+    @property
+    def source(self) -> str:
+        return self.media.source if self.media is not None else "manual"
+
+    @property
+    def format(self) -> str | None:
+        return self.media.format if self.media is not None else None
+
+    @property
+    def site_url(self) -> str | None:
+        return self.media.site_url if self.media is not None else None
+
+    @property
+    def anilist_id(self) -> int | None:
+        return self.media.anilist_id if self.media is not None else None
+
+    @property
+    def mal_id(self) -> int | None:
+        return self.media.mal_id if self.media is not None else None
+
+    @property
+    def mangadex_id(self) -> str | None:
+        if self.media is not None and self.media.source == "mangadex":
+            return self.media.external_id
+        return None
+
+    @property
+    def sync(self) -> dict[str, Any]:
+        """Sync state; the library service sets ``_sync`` when it knows of pending pushes."""
+        state = getattr(self, "_sync", None) or ("synced" if self.synced_at else "none")
+        return {"state": state, "synced_at": self.synced_at}
+
+
+class ItemEvent(db.Model):
+    """History of one item: what changed, when, and where the change came from."""
+
+    __tablename__ = "item_events"
+    __table_args__ = (Index("ix_item_events_item_at", "item_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the history of a deleted item (and its delete) is kept.
+    item_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    origin: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # created | updated | deleted | conflict
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AniListAccount(db.Model):
+    __tablename__ = "anilist_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    anilist_user_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    access_token_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    score_format: Mapped[str] = mapped_column(String(24), default="POINT_100")
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SyncOutbox(db.Model):
+    """Pending pushes to AniList; one row per item, later edits coalesce into it."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (Index("ix_sync_outbox_next_attempt_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(Integer, unique=True)
+    op: Mapped[str] = mapped_column(String(8))  # save | delete
+    anilist_entry_id: Mapped[int | None] = mapped_column(Integer)
+    anilist_media_id: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Job(db.Model):
+    """Background work (imports, syncs, backfills), run by the outbox worker."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,220 @@
+"""Request and response schemas: one declaration validates input and documents the API.
+
+The browser forms load through the same schemas, so a rule cannot differ between
+the HTML pages and the JSON API.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from tracker.models import MEDIA_SOURCES, MEDIA_TYPES, STATUSES
+
+MAX_TITLE = 500
+MAX_NOTES = 10_000
+MAX_PROGRESS = 100_000
+MAX_PER_PAGE = 200
+SORT_KEYS = ("updated", "title", "progress", "score", "created")
+
+_INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+class WholeNumber(fields.Integer):
+    """An integer, or digits in a form field; never a truncated float or a boolean."""
+
+    default_error_messages = {"invalid": "Must be a whole number."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "" and self.allow_none:
+                return None
+            if not _INT_TEXT.match(value):
+                raise self.make_error("invalid")
+            value = int(value)
+        if not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PartialDate(fields.String):
+    """ISO 8601 date that may be partial, as AniList's are: 2024, 2024-05, 2024-05-17."""
+
+    default_error_messages = {"invalid": "Use YYYY, YYYY-MM or YYYY-MM-DD."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if text == "" and self.allow_none:
+            return None
+        match = _PARTIAL_DATE.match(text)
+        if not match:
+            raise self.make_error("invalid")
+        year, month, day = (int(part) if part else None for part in match.groups())
+        try:
+            date(year, month or 1, day or 1)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        return text
+
+
+def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> fields.String:
+    return fields.String(
+        required=required,
+        allow_none=not required,
+        validate=validate.Length(min=min_length, max=max_length),
+    )
+
+
+def _number(low: int, high: int, **kwargs) -> WholeNumber:
+    return WholeNumber(validate=validate.Range(min=low, max=high), **kwargs)
+
+
+class _StripTitle(Schema):
+    @pre_load
+    def strip_title(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("title"), str):
+            data = {**data, "title": data["title"].strip()}
+        return data
+
+
+class ItemEditSchema(_StripTitle):
+    """Fields a person may change on an item (PATCH); every field optional."""
+
+    title = fields.String(validate=validate.Length(min=1, max=MAX_TITLE))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    progress = _number(0, MAX_PROGRESS)
+    progress_volumes = _number(0, MAX_PROGRESS, allow_none=True)
+    max_progress = _number(1, MAX_PROGRESS, allow_none=True)
+    score = _number(0, 100, allow_none=True)
+    notes = _text(MAX_NOTES)
+    repeat = _number(0, MAX_PROGRESS)
+    private = fields.Boolean()
+    cover_url = fields.URL(allow_none=True, validate=validate.Length(max=1000))
+    started_on = PartialDate(allow_none=True)
+    completed_on = PartialDate(allow_none=True)
+
+
+class ItemCreateSchema(ItemEditSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
+    type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES))
+    source = fields.String(load_default="manual", validate=validate.OneOf(MEDIA_SOURCES))
+    anilist_id = _number(1, 10**9, allow_none=True)
+    mal_id = _number(1, 10**9, allow_none=True)
+    mangadex_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class IncrementSchema(Schema):
+    by = WholeNumber(load_default=1, validate=validate.Range(min=-MAX_PROGRESS, max=MAX_PROGRESS))
+
+
+class ItemQuerySchema(Schema):
+    type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    q = fields.String(validate=validate.Length(max=MAX_TITLE))
+    sort = fields.String(
+        load_default="-updated",
+        validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
+    )
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1))
+    per_page = WholeNumber(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class SyncStateSchema(Schema):
+    state = fields.String(metadata={"enum": ["none", "pending", "synced", "error"]})
+    synced_at = fields.DateTime(allow_none=True)
+
+
+class ItemSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    type = fields.String(attribute="media_type")
+    source = fields.String()
+    status = fields.String()
+    progress = fields.Integer()
+    max_progress = fields.Integer(allow_none=True)
+    progress_volumes = fields.Integer(allow_none=True)
+    score = fields.Integer(allow_none=True)
+    notes = fields.String(allow_none=True)
+    repeat = fields.Integer()
+    private = fields.Boolean()
+    cover_url = fields.String(attribute="display_cover", allow_none=True)
+    format = fields.String(allow_none=True)
+    site_url = fields.String(allow_none=True)
+    anilist_id = fields.Integer(allow_none=True)
+    mangadex_id = fields.String(allow_none=True)
+    mal_id = fields.Integer(allow_none=True)
+    started_on = fields.String(allow_none=True)
+    completed_on = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    sync = fields.Nested(SyncStateSchema)
+
+
+class SummarySchema(Schema):
+    total = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class RegisterSchema(Schema):
+    username = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9_.-]{3,40}$",
+            error="3–40 letters, digits, dots, dashes or underscores.",
+        ),
+    )
+    password = fields.String(required=True, validate=validate.Length(min=8, max=256))
+
+
+class TokenRequestSchema(Schema):
+    """OAuth2 password grant, sent as a form."""
+
+    grant_type = fields.String(validate=validate.Equal("password"))
+    username = fields.String(required=True, validate=validate.Length(max=40))
+    password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    created_at = fields.DateTime()
+    preferences = fields.Dict()
+
+
+class ApiErrorDetailSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ApiErrorSchema(Schema):
+    error = fields.Nested(ApiErrorDetailSchema)
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()
+    version = fields.String()
+
+
+def first_messages(error: ValidationError) -> dict[str, list[str]]:
+    """Marshmallow's nested messages as ``{field: [message, …]}``."""
+    messages = error.messages
+    if isinstance(messages, list):
+        return {"_schema": [str(m) for m in messages]}
+    return {
+        key: [str(m) for m in value] if isinstance(value, list) else [str(value)]
+        for key, value in messages.items()
+    }

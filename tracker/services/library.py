@@ -1,0 +1,312 @@
+"""The library: every rule about a user's items lives here.
+
+The HTML views and the JSON API both call these functions. Each change writes an
+``item_events`` row with its origin in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tracker.extensions import db
+from tracker.models import (
+    STATUSES,
+    ItemEvent,
+    LibraryItem,
+    Media,
+    MediaType,
+    Origin,
+    Status,
+    utcnow,
+)
+from tracker.services import catalog
+from tracker.services.errors import Conflict, Invalid, NotFound, invalid
+
+# Fields copied as they are from validated input onto the item.
+PLAIN_FIELDS = (
+    "title",
+    "status",
+    "progress",
+    "progress_volumes",
+    "score",
+    "notes",
+    "repeat",
+    "private",
+    "cover_url",
+    "started_on",
+    "completed_on",
+)
+SORT_COLUMNS = {
+    "updated": LibraryItem.updated_at,
+    "title": func.lower(LibraryItem.title),
+    "progress": LibraryItem.progress,
+    "score": LibraryItem.score,
+    "created": LibraryItem.created_at,
+}
+# Status changes a person expects when they edit by hand (AniList does the same).
+USER_ORIGINS = (Origin.WEB, Origin.API)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[LibraryItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def unit_for(media_type: str) -> str:
+    return "episode" if media_type == MediaType.ANIME else "chapter"
+
+
+def list_items(
+    user_id: int,
+    *,
+    type: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    sort: str = "-updated",
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    query = select(LibraryItem).where(LibraryItem.user_id == user_id)
+    if type:
+        query = query.where(LibraryItem.media_type == type)
+    if status:
+        query = query.where(LibraryItem.status == status)
+    if q and q.strip():
+        needle = q.strip().lower()
+        query = query.outerjoin(Media, LibraryItem.media_id == Media.id).where(
+            or_(
+                func.lower(LibraryItem.title).contains(needle, autoescape=True),
+                Media.search_text.contains(needle, autoescape=True),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    order = column.desc() if sort.startswith("-") else column.asc()
+    tie = LibraryItem.id.desc() if sort.startswith("-") else LibraryItem.id.asc()
+    rows = db.session.scalars(
+        query.order_by(order.nulls_last(), tie).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+def get_item(user_id: int, item_id: int) -> LibraryItem:
+    item = db.session.scalar(
+        select(LibraryItem).where(LibraryItem.id == item_id, LibraryItem.user_id == user_id)
+    )
+    if item is None:
+        raise NotFound("No such item in your library.")
+    return item
+
+
+def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
+    """Add a title: linked to the catalogue when it has a remote id, manual otherwise."""
+    media = _media_for_new_item(data)
+    item = LibraryItem(
+        user_id=user_id,
+        media=media,
+        media_type=data["type"],
+        status=data.get("status") or Status.PLANNING.value,
+        progress=0,
+        repeat=0,
+        private=False,
+    )
+    for field in PLAIN_FIELDS:
+        if data.get(field) is not None:
+            setattr(item, field, data[field])
+    _set_max(item, data.get("max_progress"))
+    if origin in USER_ORIGINS:
+        _apply_status_rules(item, status_changed="status" in data, old_progress=0)
+    _check_progress(item)
+    now = utcnow()
+    item.created_at = item.updated_at = now
+    db.session.add(item)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("That title is already in your library.") from exc
+    _record(item, "created", {"title": [None, item.title]}, origin)
+    db.session.commit()
+    return item
+
+
+def update_item(
+    user_id: int, item_id: int, changes: dict[str, Any], origin: Origin
+) -> LibraryItem:
+    item = get_item(user_id, item_id)
+    before = _snapshot(item)
+    for field in PLAIN_FIELDS:
+        if field in changes:
+            if field == "title" and not changes[field]:
+                raise invalid("title", "A title is required.")
+            setattr(item, field, changes[field])
+    if "max_progress" in changes:
+        _set_max(item, changes["max_progress"])
+    if origin in USER_ORIGINS:
+        _apply_status_rules(
+            item, status_changed="status" in changes, old_progress=before["progress"]
+        )
+    _check_progress(item)
+    diff = _diff(before, _snapshot(item))
+    if diff:
+        item.updated_at = utcnow()
+        _record(item, "updated", diff, origin)
+    db.session.commit()
+    return item
+
+
+def increment_progress(user_id: int, item_id: int, by: int, origin: Origin) -> LibraryItem:
+    """Change progress by ``by`` in one atomic UPDATE, so simultaneous clicks all count."""
+    item = get_item(user_id, item_id)
+    before = _snapshot(item)
+    limit = item.max_progress
+    new_progress = LibraryItem.progress + by
+    conditions = [LibraryItem.id == item.id, LibraryItem.user_id == user_id, new_progress >= 0]
+    if limit is not None and by > 0:
+        conditions.append(new_progress <= limit)
+    result = db.session.execute(
+        update(LibraryItem)
+        .where(*conditions)
+        .values(progress=new_progress, updated_at=utcnow())
+        .returning(LibraryItem.progress)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if result is None:
+        db.session.rollback()
+        item = get_item(user_id, item_id)
+        if item.progress + by < 0:
+            raise invalid("progress", "Progress can't go below 0.")
+        raise invalid(
+            "progress",
+            f"Already at {item.progress} of {limit} {unit_for(item.media_type)}s; "
+            "raise the max to go further.",
+        )
+    db.session.refresh(item)
+    before["progress"] = result - by  # another click may have landed since we read it
+    if origin in USER_ORIGINS:
+        _apply_status_rules(item, status_changed=False, old_progress=result - by)
+    _record(item, "updated", _diff(before, _snapshot(item)), origin)
+    db.session.commit()
+    return item
+
+
+def delete_item(user_id: int, item_id: int, origin: Origin) -> None:
+    item = get_item(user_id, item_id)
+    _record(item, "deleted", {"title": [item.title, None]}, origin)
+    db.session.delete(item)
+    db.session.commit()
+
+
+def summary(user_id: int) -> dict[str, Any]:
+    by_status = dict.fromkeys(STATUSES, 0)
+    by_type = {t.value: 0 for t in MediaType}
+    rows = db.session.execute(
+        select(LibraryItem.media_type, LibraryItem.status, func.count())
+        .where(LibraryItem.user_id == user_id)
+        .group_by(LibraryItem.media_type, LibraryItem.status)
+    )
+    for media_type, status, count in rows:
+        by_status[status] = by_status.get(status, 0) + count
+        by_type[media_type] = by_type.get(media_type, 0) + count
+    return {"total": sum(by_type.values()), "by_status": by_status, "by_type": by_type}
+
+
+def history(user_id: int, item_id: int) -> list[ItemEvent]:
+    get_item(user_id, item_id)
+    return list(
+        db.session.scalars(
+            select(ItemEvent)
+            .where(ItemEvent.item_id == item_id, ItemEvent.user_id == user_id)
+            .order_by(ItemEvent.at.desc(), ItemEvent.id.desc())
+        )
+    )
+
+
+# --- rules -----------------------------------------------------------------
+
+
+def _media_for_new_item(data: dict[str, Any]) -> Media | None:
+    source = data.get("source") or "manual"
+    if source == "manual":
+        return None
+    key = {"anilist": "anilist_id", "mangadex": "mangadex_id"}[source]
+    external_id = data.get(key)
+    if external_id is None:
+        raise invalid(key, f"{key} is required when source is {source}.")
+    return catalog.get_or_create_media(
+        source,
+        str(external_id),
+        media_type=data["type"],
+        title=data["title"],
+        cover_url=data.get("cover_url"),
+        anilist_id=data.get("anilist_id"),
+        mal_id=data.get("mal_id"),
+    )
+
+
+def _set_max(item: LibraryItem, value: int | None) -> None:
+    """An explicit max equal to the catalogue's total is no override at all."""
+    media_total = item.media.total if item.media is not None else None
+    item.max_progress_override = None if value == media_total else value
+
+
+def _check_progress(item: LibraryItem) -> None:
+    limit = item.max_progress
+    if limit is not None and item.progress > limit:
+        raise invalid(
+            "progress",
+            f"Progress {item.progress} is past the last {unit_for(item.media_type)} ({limit}).",
+        )
+
+
+def _apply_status_rules(item: LibraryItem, *, status_changed: bool, old_progress: int) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    limit = item.max_progress
+    if status_changed:
+        if item.status == Status.COMPLETED and limit is not None and item.progress < limit:
+            item.progress = limit
+    elif item.progress != old_progress:
+        if item.status == Status.PLANNING and old_progress == 0 and item.progress > 0:
+            item.status = Status.CURRENT.value
+        if limit is not None and item.progress == limit and item.status == Status.CURRENT:
+            item.status = Status.COMPLETED.value
+    if item.status == Status.CURRENT and item.progress > 0 and not item.started_on:
+        item.started_on = today
+    if item.status == Status.COMPLETED and not item.completed_on:
+        item.completed_on = today
+
+
+def _snapshot(item: LibraryItem) -> dict[str, Any]:
+    values = {field: getattr(item, field) for field in PLAIN_FIELDS}
+    values["max_progress"] = item.max_progress_override
+    return values
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def _record(item: LibraryItem, kind: str, changes: dict[str, Any], origin: Origin) -> None:
+    db.session.add(
+        ItemEvent(
+            item_id=item.id,
+            user_id=item.user_id,
+            at=utcnow(),
+            origin=str(origin),
+            kind=kind,
+            changes=changes,
+        )
+    )
