@@ -7,6 +7,7 @@ the HTML pages and the JSON API.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
@@ -24,21 +25,12 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 class WholeNumber(fields.Integer):
-    """An integer, or digits in a form field; never a truncated float or a boolean."""
+    """A JSON integer: never a string, a truncated float or a boolean."""
 
     default_error_messages = {"invalid": "Must be a whole number."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, str):
-            value = value.strip()
-            if value == "" and self.allow_none:
-                return None
-            if not _INT_TEXT.match(value):
-                raise self.make_error("invalid")
-            value = int(value)
-        if not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -121,8 +113,9 @@ class ItemQuerySchema(Schema):
         load_default="-updated",
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
     )
-    page = WholeNumber(load_default=1, validate=validate.Range(min=1))
-    per_page = WholeNumber(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    # Query strings are text, so plain Integer (which parses "2" but not "2.5") fits here.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class SyncStateSchema(Schema):
@@ -207,6 +200,29 @@ class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
     version = fields.String()
+
+
+def load_form(schema: Schema, form: Mapping[str, str], *, partial: bool = False) -> dict:
+    """Load browser form fields through an API schema.
+
+    Forms send text: digits become numbers and an empty number or date field means
+    "none"; anything else goes to the schema as typed, so it fails the same way.
+    """
+    data: dict[str, object] = {}
+    for name, value in form.items():
+        field = schema.fields.get(name)
+        if field is None or name == "csrf_token":
+            continue
+        text = value.strip()
+        if isinstance(field, WholeNumber | PartialDate | fields.URL) and text == "":
+            data[name] = None
+        elif isinstance(field, WholeNumber) and _INT_TEXT.match(text):
+            data[name] = int(text)
+        elif isinstance(field, fields.Boolean):
+            data[name] = text.lower() in ("1", "true", "on", "yes")
+        else:
+            data[name] = value
+    return schema.load(data, partial=partial)
 
 
 def first_messages(error: ValidationError) -> dict[str, list[str]]:

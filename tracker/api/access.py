@@ -15,8 +15,10 @@ from tracker.services.errors import Unauthorized
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def authenticate() -> User:
-    """Resolve the caller into ``g.user`` and ``g.origin``, or raise a 401."""
+def authenticate() -> None:
+    """Resolve the caller into ``g.user`` and ``g.origin``, or raise a 401.
+
+    Returns nothing so that it can serve as a ``before_request`` hook."""
     if request.headers.get("Authorization"):
         verify_jwt_in_request()
         user = get_current_user()
@@ -27,7 +29,6 @@ def authenticate() -> User:
     else:
         raise Unauthorized("Log in, or send a bearer token from POST /api/auth/token.")
     g.user, g.origin = user, Origin.API
-    return user
 
 
 def login_required(view):

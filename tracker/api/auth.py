@@ -19,22 +19,22 @@ bp = Blueprint("auth_api", __name__, url_prefix="/api/auth", description="Accoun
 
 
 @bp.route("/register", methods=["POST"])
+@limiter.limit("20/hour", methods=["POST"])
 @bp.arguments(RegisterSchema)
 @bp.response(201, UserSchema)
 @bp.alt_response(409, schema=ApiErrorSchema, description="The username is taken")
 @bp.doc(security=[])
-@limiter.limit("20/hour", methods=["POST"])
 def register(body):
     """Create an account."""
     return accounts.register(body["username"], body["password"])
 
 
 @bp.route("/token", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"])
 @bp.arguments(TokenRequestSchema, location="form")
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, schema=ApiErrorSchema, description="Wrong username or password")
 @bp.doc(security=[])
-@limiter.limit("10/minute", methods=["POST"])
 def token(form):
     """Exchange a username and password (OAuth2 password form) for a bearer token."""
     user = accounts.authenticate(form["username"], form["password"])
