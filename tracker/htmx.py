@@ -13,9 +13,10 @@ def is_htmx() -> bool:
     )
 
 
-def render(page: str, fragment: str, status: int = 200, **context) -> Response:
+def render(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:
     """The full page for a normal load, only the fragment for an htmx request."""
-    response = make_response(render_template(fragment if is_htmx() else page, **context), status)
+    template = fragment_template if is_htmx() else page_template
+    response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
 
