@@ -55,3 +55,16 @@ def get_or_create_media(
         db.session.add(media)
         db.session.flush()
     return media
+
+
+def search_local(query: str, media_type: str | None = None, limit: int = 10) -> list[Media]:
+    """Catalogue entries whose titles contain ``query``; prefix matches first."""
+    needle = query.strip().lower()
+    if not needle:
+        return []
+    statement = select(Media).where(Media.search_text.contains(needle, autoescape=True))
+    if media_type:
+        statement = statement.where(Media.media_type == media_type)
+    starts = Media.search_text.startswith(needle, autoescape=True)
+    statement = statement.order_by(starts.desc(), Media.title_preferred).limit(limit)
+    return list(db.session.scalars(statement))
