@@ -1,0 +1,92 @@
+"""Fixtures for the client tests: fakes served over real HTTP, a fake clock, Redis."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.conftest import IN_CI
+from tests.fakes import FakeClock, Sleeps, serve
+from tests.fakes.anilist import FakeAniList, FakeUser
+from tests.fakes.mangadex import FakeMangaDex
+from tracker.clients import AniListClient, MangaDexClient, MemoryBudget
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_anilist() -> Iterator[tuple[FakeAniList, str]]:
+    # Each save moves AniList's clock on by one second: updatedAt is predictable.
+    fake = FakeAniList(clock=itertools.count(1_700_000_000).__next__)
+    url, stop = serve(fake)
+    yield fake, url
+    stop()
+
+
+@pytest.fixture
+def anilist(fake_anilist: tuple[FakeAniList, str], sleeps: Sleeps) -> AniListClient:
+    """An anonymous client of the fake with a roomy budget and no real waiting."""
+    return AniListClient(fake_anilist[1], budget=MemoryBudget(6000), sleep=sleeps)
+
+
+@pytest.fixture
+def viewer(fake_anilist: tuple[FakeAniList, str]) -> tuple[FakeUser, str]:
+    """A user of the fake AniList and their access token."""
+    fake = fake_anilist[0]
+    user = fake.add_user("ayaka", score_format="POINT_10")
+    return user, fake.issue_token(user.id)
+
+
+@pytest.fixture
+def fake_mangadex() -> Iterator[tuple[FakeMangaDex, str]]:
+    fake = FakeMangaDex()
+    url, stop = serve(fake)
+    yield fake, url
+    stop()
+
+
+@pytest.fixture
+def mangadex(fake_mangadex: tuple[FakeMangaDex, str], sleeps: Sleeps) -> MangaDexClient:
+    return MangaDexClient(
+        fake_mangadex[1],
+        budget=MemoryBudget(6000),
+        sleep=sleeps,
+        covers_url="https://covers.test/covers",
+    )
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """Redis for the shared-budget tests: skipped when absent, a failure in CI."""
+    url = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis is not reachable at {url} ({exc})"
+        if IN_CI:
+            pytest.fail(f"{reason}, but CI must run this test")
+        pytest.skip(reason)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_key(redis_client: redis.Redis) -> Iterator[str]:
+    """A bucket key no other test (or xdist worker) shares; removed afterwards."""
+    key = f"tracker-test:budget:{uuid.uuid4().hex}"
+    yield key
+    redis_client.delete(key)
