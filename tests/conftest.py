@@ -3,9 +3,10 @@ TRACKER_TEST_DATABASE_URL points at one), browser, htmx and JWT clients."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
+from tests.fakes import Sleeps, serve
+from tests.fakes.anilist import FakeAniList
+from tests.fakes.mangadex import FakeMangaDex
 from tracker import create_app
 from tracker.extensions import db
 
@@ -88,13 +92,26 @@ def empty_tables() -> None:
 
 
 @pytest.fixture
-def app(migrated: str) -> Iterator[Flask]:
-    app = make_app(migrated)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        empty_tables()
-        db.engine.dispose()
+def app_factory(migrated: str) -> Iterator[Callable[..., Flask]]:
+    """Apps on the migrated test database with extra configuration; emptied afterwards."""
+    made: list[Flask] = []
+
+    def factory(**overrides) -> Flask:
+        made.append(make_app(migrated, **overrides))
+        return made[-1]
+
+    yield factory
+    for index, app in enumerate(made):
+        with app.app_context():
+            db.session.remove()
+            if index == 0:
+                empty_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory) -> Flask:
+    return app_factory()
 
 
 @pytest.fixture
@@ -225,3 +242,51 @@ def api(app: Flask) -> ApiClient:
 @pytest.fixture
 def other_api(app: Flask) -> ApiClient:
     return api_client_for(app, "mallory")
+
+
+# --- remote sources --------------------------------------------------------------
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    """Stands in for time.sleep in the clients: backoff is recorded, never waited."""
+    return Sleeps()
+
+
+@pytest.fixture
+def fake_anilist() -> Iterator[tuple[FakeAniList, str]]:
+    # Each save moves AniList's clock on by one second: updatedAt is predictable.
+    fake = FakeAniList(clock=itertools.count(1_700_000_000).__next__)
+    url, stop = serve(fake)
+    yield fake, url
+    stop()
+
+
+@pytest.fixture
+def fake_mangadex() -> Iterator[tuple[FakeMangaDex, str]]:
+    fake = FakeMangaDex()
+    url, stop = serve(fake)
+    yield fake, url
+    stop()
+
+
+def remote_config(anilist_url: str, mangadex_url: str, sleeps: Sleeps, **overrides) -> dict:
+    return {
+        "ANILIST_GRAPHQL_URL": anilist_url,
+        "MANGADEX_API_URL": mangadex_url,
+        "ANILIST_RATE_PER_MINUTE": 6000,
+        "REMOTE_OPTIONS": {"sleep": sleeps, "interactive_timeout": (0.5, 0.5),
+                           "timeout": (0.5, 0.5)},
+        **overrides,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def remote_app(app_factory, fake_anilist, fake_mangadex, sleeps) -> Flask:
+    """The app talking to the fake AniList and MangaDex over real HTTP."""
+    return app_factory(**remote_config(fake_anilist[1], fake_mangadex[1], sleeps))
+
+
+@pytest.fixture
+def remote_api(remote_app: Flask) -> ApiClient:
+    return api_client_for(remote_app, "alice")

@@ -28,10 +28,10 @@ def test_production_refuses_the_demo_user(monkeypatch):
         create_app()
 
 
-def test_environment_variables_configure_the_app(monkeypatch, migrated):
+def test_environment_variables_configure_the_app(monkeypatch, app_factory):
     monkeypatch.setenv("TRACKER_ANILIST_RATE_PER_MINUTE", "12")
     monkeypatch.setenv("TRACKER_ANILIST_GRAPHQL_URL", "http://127.0.0.1:9/graphql")
-    app = make_app(migrated)
+    app = app_factory()
     assert app.config["ANILIST_RATE_PER_MINUTE"] == 12
     assert app.config["ANILIST_GRAPHQL_URL"] == "http://127.0.0.1:9/graphql"
 
@@ -110,7 +110,7 @@ def test_the_demo_user_can_get_a_token(app, runner, client):
     assert response.status_code == 200
 
 
-def test_demo_user_setting_seeds_at_start(migrated):
-    app = make_app(migrated, DEMO_USER=True)
+def test_demo_user_setting_seeds_at_start(app_factory):
+    app = app_factory(DEMO_USER=True)
     with app.app_context():
         assert User.query.filter_by(username="demo").count() == 1

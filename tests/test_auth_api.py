@@ -18,7 +18,9 @@ def error_of(response) -> dict:
 
 
 def test_register_creates_an_account(client):
-    response = client.post("/api/auth/register", json={"username": "Alice", "password": "s3cret-pw"})
+    response = client.post(
+        "/api/auth/register", json={"username": "Alice", "password": "s3cret-pw"}
+    )
     assert response.status_code == 201
     assert response.get_json()["username"] == "Alice"
     assert isinstance(response.get_json()["id"], int)
@@ -59,9 +61,7 @@ def test_register_rejects_bad_input(client, body, field):
 
 
 def test_register_rejects_invalid_json(client):
-    response = client.post(
-        "/api/auth/register", data="{not json", content_type="application/json"
-    )
+    response = client.post("/api/auth/register", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert error_of(response)["code"] == "invalid_json"
 
@@ -124,15 +124,17 @@ def test_me_with_an_expired_token_is_401(app, client):
 def test_a_token_signed_with_another_key_is_401(app, client):
     import jwt as pyjwt
 
-    forged = pyjwt.encode({"sub": "1", "type": "access"}, "a-key-that-is-not-ours-but-is-long-enough", algorithm="HS256")
+    forged = pyjwt.encode(
+        {"sub": "1", "type": "access"},
+        "a-key-that-is-not-ours-but-is-long-enough",
+        algorithm="HS256",
+    )
     response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
 
 
-def test_token_endpoint_is_rate_limited(migrated):
-    from tests.conftest import make_app
-
-    app = make_app(migrated, RATELIMIT_ENABLED=True)
+def test_token_endpoint_is_rate_limited(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True)
     client = app.test_client()
     statuses = [
         client.post("/api/auth/token", data={"username": "x", "password": "y"}).status_code

@@ -34,7 +34,9 @@ def empty_database_url(database_url: str, tmp_path):
 
 # SQLite cannot reflect the lower(username) index; the uniqueness test below proves it exists.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
-@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
+@pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index"
+)
 def test_models_and_migrations_agree(empty_database_url):
     app = make_app(empty_database_url)
     with app.app_context():
@@ -63,12 +65,16 @@ def test_upgrade_downgrade_upgrade_on_an_empty_database(empty_database_url):
 def test_usernames_are_unique_whatever_their_case_in_the_schema(app):
     with app.app_context():
         db.session.execute(
-            text("INSERT INTO users (username, password_hash, created_at, preferences) "
-                 "VALUES ('Alice', 'x', CURRENT_TIMESTAMP, '{}')")
+            text(
+                "INSERT INTO users (username, password_hash, created_at, preferences) "
+                "VALUES ('Alice', 'x', CURRENT_TIMESTAMP, '{}')"
+            )
         )
-        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
             db.session.execute(
-                text("INSERT INTO users (username, password_hash, created_at, preferences) "
-                     "VALUES ('aLICE', 'x', CURRENT_TIMESTAMP, '{}')")
+                text(
+                    "INSERT INTO users (username, password_hash, created_at, preferences) "
+                    "VALUES ('aLICE', 'x', CURRENT_TIMESTAMP, '{}')"
+                )
             )
         db.session.rollback()

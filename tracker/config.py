@@ -27,6 +27,9 @@ DEFAULTS: dict[str, object] = {
     "ANILIST_CLIENT_SECRET": None,
     "ANILIST_RATE_PER_MINUTE": 30,
     "MANGADEX_API_URL": "https://api.mangadex.org",
+    "SEARCH_CACHE_TTL": 6 * 3600,  # seconds a remote search answer is reused
+    "SEARCH_FAILURE_TTL": 60,  # seconds a failed search is not retried
+    "REMOTE_OPTIONS": {},  # extra client options (tests: sleep, retries, timeouts)
     "REDIS_URL": None,
     "DEMO_USER": False,
     "INPROCESS_WORKER": False,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -228,9 +229,7 @@ class AniListAccount(db.Model):
     __tablename__ = "anilist_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     anilist_user_id: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(100))
     access_token_encrypted: Mapped[str] = mapped_column(Text)
@@ -260,6 +259,27 @@ class SyncOutbox(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RateBudget(db.Model):
+    """A request budget shared by every process (when no Redis is configured)."""
+
+    __tablename__ = "rate_budgets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[float] = mapped_column(Float)  # unix seconds
+    closed_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SearchCacheEntry(db.Model):
+    """A remote search answer, kept for a TTL so one query costs one upstream request."""
+
+    __tablename__ = "search_cache"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class Job(db.Model):

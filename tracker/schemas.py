@@ -234,3 +234,72 @@ def first_messages(error: ValidationError) -> dict[str, list[str]]:
         key: [str(m) for m in value] if isinstance(value, list) else [str(value)]
         for key, value in messages.items()
     }
+
+
+class SourceQuerySchema(Schema):
+    q = fields.String(required=True, validate=validate.Length(max=200))
+    type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
+
+
+class SearchQuerySchema(SourceQuerySchema):
+    source = fields.String(validate=validate.OneOf(("local", "anilist", "mangadex")))
+
+
+class MaxQuerySchema(Schema):
+    q = fields.String(validate=validate.Length(max=200))
+    type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
+    anilist_id = fields.Integer(validate=validate.Range(min=1, max=10**9))
+
+
+class TitlesSchema(Schema):
+    romaji = fields.String(allow_none=True)
+    english = fields.String(allow_none=True)
+    native = fields.String(allow_none=True)
+
+
+SOURCE_STATES = {"enum": ["ok", "unavailable", "rate_limited"]}
+
+
+class SuggestionSchema(Schema):
+    source = fields.String()
+    external_id = fields.String()
+    anilist_id = fields.Integer(allow_none=True)
+    mal_id = fields.Integer(allow_none=True)
+    mangadex_id = fields.String(allow_none=True)
+    type = fields.String()
+    title = fields.String()
+    titles = fields.Nested(TitlesSchema)
+    cover_url = fields.String(allow_none=True)
+    format = fields.String(allow_none=True)
+    total = fields.Integer(allow_none=True)
+    status = fields.String(allow_none=True)
+    year = fields.Integer(allow_none=True)
+    in_library = fields.Boolean()
+
+
+class SearchAnswerSchema(Schema):
+    results = fields.List(fields.Nested(SuggestionSchema))
+    sources = fields.Dict(keys=fields.String(), values=fields.String(metadata=SOURCE_STATES))
+
+
+class SourceSchema(Schema):
+    name = fields.String()
+    state = fields.String(metadata=SOURCE_STATES)
+    url = fields.String(allow_none=True)
+
+
+class SourceListSchema(Schema):
+    sources = fields.List(fields.Nested(SourceSchema))
+
+
+class MaxAnswerSchema(Schema):
+    anilist_id = fields.Integer(allow_none=True)
+    type = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    max = fields.Integer(allow_none=True)
+    sources = fields.Dict(keys=fields.String(), values=fields.String(metadata=SOURCE_STATES))
+
+
+class RefreshAnswerSchema(Schema):
+    item = fields.Nested(ItemSchema)
+    sources = fields.Dict(keys=fields.String(), values=fields.String(metadata=SOURCE_STATES))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,29 +10,15 @@ import pytest
 import redis
 
 from tests.conftest import IN_CI
-from tests.fakes import FakeClock, Sleeps, serve
+from tests.fakes import FakeClock, Sleeps
 from tests.fakes.anilist import FakeAniList, FakeUser
 from tests.fakes.mangadex import FakeMangaDex
 from tracker.clients import AniListClient, MangaDexClient, MemoryBudget
 
 
 @pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture
-def fake_anilist() -> Iterator[tuple[FakeAniList, str]]:
-    # Each save moves AniList's clock on by one second: updatedAt is predictable.
-    fake = FakeAniList(clock=itertools.count(1_700_000_000).__next__)
-    url, stop = serve(fake)
-    yield fake, url
-    stop()
 
 
 @pytest.fixture
@@ -48,14 +33,6 @@ def viewer(fake_anilist: tuple[FakeAniList, str]) -> tuple[FakeUser, str]:
     fake = fake_anilist[0]
     user = fake.add_user("ayaka", score_format="POINT_10")
     return user, fake.issue_token(user.id)
-
-
-@pytest.fixture
-def fake_mangadex() -> Iterator[tuple[FakeMangaDex, str]]:
-    fake = FakeMangaDex()
-    url, stop = serve(fake)
-    yield fake, url
-    stop()
 
 
 @pytest.fixture

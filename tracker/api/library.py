@@ -12,6 +12,7 @@ from tracker.schemas import (
     ItemEditSchema,
     ItemQuerySchema,
     ItemSchema,
+    RefreshAnswerSchema,
     SummarySchema,
 )
 from tracker.services import library
@@ -69,6 +70,18 @@ class Item(MethodView):
 def increment(body, item_id):
     """Add to progress (negative `by` goes back); simultaneous calls all count."""
     return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
+
+
+@bp.route("/items/<int:item_id>/refresh", methods=["POST"])
+@bp.response(200, RefreshAnswerSchema)
+@bp.alt_response(404, **NOT_FOUND)
+def refresh(item_id):
+    """Re-read the item's metadata (total, cover, format…) from AniList.
+
+    When AniList cannot answer, the item comes back unchanged and `sources` says why.
+    """
+    item, state = library.refresh_item(g.user.id, item_id)
+    return {"item": item, "sources": {"anilist": state}}
 
 
 @bp.route("/summary")

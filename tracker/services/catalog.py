@@ -1,22 +1,71 @@
-"""The local catalogue (``media``), shared by every user."""
+"""The local catalogue (``media``), shared by every user, fed by AniList and MangaDex.
+
+Local first: what anyone has searched or kept before is found instantly and
+offline. Remote answers are cached per normalised query for a TTL and upserted
+into ``media``. A remote source that fails never turns an answer into an error:
+its state says so.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 
+from tracker.clients import ClientError, MediaRecord
+from tracker.clients import NotFound as RemoteNotFound
 from tracker.extensions import db
-from tracker.models import Media
+from tracker.models import LibraryItem, Media, MediaType, User, utcnow
+from tracker.services.errors import NotFound, invalid
+from tracker.services.remote import OK, remote, state_of
+
+MAX_QUERY = 200
+MIN_REMOTE_QUERY = 2  # one letter matches half the catalogue: answer it locally
+SUGGESTIONS = 10
+SOURCES = ("local", "anilist", "mangadex")
+TITLE_LANGUAGES = ("romaji", "english", "native")
+
+
+@dataclass
+class SearchAnswer:
+    results: list[dict[str, Any]]
+    sources: dict[str, str]
+
+
+# --- text -------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Case-, width- and space-insensitive form used for matching and cache keys."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", folded).strip()
 
 
 def search_text_for(titles: Iterable[str | None]) -> str:
-    """What local search matches: every known title, lower-cased, one per line."""
+    """What local search matches: every known title, normalised, one per line."""
     seen: dict[str, None] = {}
     for title in titles:
         if title and title.strip():
-            seen.setdefault(title.strip().lower(), None)
+            seen.setdefault(normalise(title), None)
     return "\n".join(seen)
+
+
+def check_query(query: str | None) -> str:
+    text = (query or "").strip()
+    if not text:
+        raise invalid("q", "Type something to search for.")
+    if len(text) > MAX_QUERY:
+        raise invalid("q", f"Search for at most {MAX_QUERY} characters.")
+    return text
+
+
+# --- local catalogue -------------------------------------------------------------
 
 
 def find_media(source: str, external_id: str) -> Media | None:
@@ -44,7 +93,7 @@ def get_or_create_media(
         media = Media(
             source=source,
             external_id=str(external_id),
-            anilist_id=anilist_id,
+            anilist_id=anilist_id if anilist_id is not None else _anilist_id(source, external_id),
             mal_id=mal_id,
             media_type=media_type,
             title_preferred=title,
@@ -59,7 +108,7 @@ def get_or_create_media(
 
 def search_local(query: str, media_type: str | None = None, limit: int = 10) -> list[Media]:
     """Catalogue entries whose titles contain ``query``; prefix matches first."""
-    needle = query.strip().lower()
+    needle = normalise(query)
     if not needle:
         return []
     statement = select(Media).where(Media.search_text.contains(needle, autoescape=True))
@@ -68,3 +117,303 @@ def search_local(query: str, media_type: str | None = None, limit: int = 10) -> 
     starts = Media.search_text.startswith(needle, autoescape=True)
     statement = statement.order_by(starts.desc(), Media.title_preferred).limit(limit)
     return list(db.session.scalars(statement))
+
+
+def upsert_records(records: Iterable[MediaRecord], *, update: bool = True) -> list[Media]:
+    """Store remote answers in the catalogue (one query to find what exists).
+
+    With ``update`` false, entries already in the catalogue are left as they are.
+    """
+    records = list(records)
+    if not records:
+        return []
+    keys = [(r["source"], r["external_id"]) for r in records]
+    existing = {
+        (m.source, m.external_id): m
+        for m in db.session.scalars(
+            select(Media).where(tuple_(Media.source, Media.external_id).in_(keys))
+        )
+    }
+    stored: list[Media] = []
+    for record in records:
+        key = (record["source"], record["external_id"])
+        media = existing.get(key)
+        if media is None:
+            media = existing[key] = Media(source=key[0], external_id=key[1])
+            db.session.add(media)
+            _fill(media, record)
+        elif update:
+            _fill(media, record)
+        stored.append(media)
+    db.session.flush()
+    return stored
+
+
+def _fill(media: Media, record: MediaRecord) -> None:
+    titles = record["titles"]
+    media.anilist_id = record.get("anilist_id") or media.anilist_id
+    media.mal_id = record.get("mal_id") or media.mal_id
+    media.media_type = record["type"]
+    media.title_romaji = titles.get("romaji")
+    media.title_english = titles.get("english")
+    media.title_native = titles.get("native")
+    media.title_preferred = (
+        titles.get("romaji") or titles.get("english") or titles.get("native") or "Untitled"
+    )
+    media.synonyms = list(record.get("synonyms") or [])
+    media.search_text = search_text_for([*titles.values(), *media.synonyms])
+    for name in ("cover_url", "format", "site_url", "episodes", "chapters", "volumes",
+                 "status", "year", "next_airing_episode"):  # fmt: skip
+        setattr(media, name, record.get(name))
+    airing = record.get("next_airing_at")
+    media.next_airing_at = datetime.fromtimestamp(airing, UTC) if airing else None
+    media.fetched_at = utcnow()
+
+
+def _anilist_id(source: str, external_id: str) -> int | None:
+    return int(external_id) if source == "anilist" and str(external_id).isdigit() else None
+
+
+# --- suggestions -----------------------------------------------------------------
+
+
+def title_in(media: Media, language: str | None) -> str:
+    by_language = {
+        "romaji": media.title_romaji,
+        "english": media.title_english,
+        "native": media.title_native,
+    }
+    preferred = by_language.get(language or "romaji")
+    return preferred or media.title_preferred
+
+
+def suggestion(media: Media, language: str | None, in_library: bool) -> dict[str, Any]:
+    return {
+        "source": media.source,
+        "external_id": media.external_id,
+        "anilist_id": media.anilist_id,
+        "mal_id": media.mal_id,
+        "mangadex_id": media.external_id if media.source == "mangadex" else None,
+        "type": media.media_type,
+        "title": title_in(media, language),
+        "titles": {
+            "romaji": media.title_romaji,
+            "english": media.title_english,
+            "native": media.title_native,
+        },
+        "cover_url": media.cover_url,
+        "format": media.format,
+        "total": media.total,
+        "status": media.status,
+        "year": media.year,
+        "in_library": in_library,
+    }
+
+
+def _merge(groups: Iterable[Iterable[Media]]) -> list[Media]:
+    """De-duplicate by AniList id, then MAL id, then normalised title and type."""
+    merged: list[Media] = []
+    seen: set[tuple[Any, ...]] = set()
+    for group in groups:
+        for media in group:
+            keys = {("title", media.media_type, normalise(media.title_preferred))}
+            if media.anilist_id:
+                keys.add(("anilist", media.anilist_id))
+            if media.mal_id:
+                keys.add(("mal", media.media_type, media.mal_id))
+            if keys & seen:
+                continue
+            seen |= keys
+            merged.append(media)
+    return merged
+
+
+def _answer(user_id: int | None, found: list[Media], sources: dict[str, str]) -> SearchAnswer:
+    language = _language(user_id)
+    owned = _in_library(user_id, [m.id for m in found])
+    return SearchAnswer(
+        results=[suggestion(m, language, m.id in owned) for m in found], sources=sources
+    )
+
+
+def _language(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    return (user.preferences or {}).get("title_language") if user else None
+
+
+def _in_library(user_id: int | None, media_ids: list[int]) -> set[int]:
+    if user_id is None or not media_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(LibraryItem.media_id).where(
+                LibraryItem.user_id == user_id, LibraryItem.media_id.in_(media_ids)
+            )
+        )
+    )
+
+
+# --- remote searches ----------------------------------------------------------------
+
+
+def _remote_search(
+    source: str, query: str, media_type: str | None, *, interactive: bool
+) -> tuple[list[Media], str]:
+    """Catalogue entries for one query from one source, and the source's state.
+
+    Cached per normalised query, single-flight within a process, failures
+    remembered for a shorter TTL: at most one upstream request per query per TTL.
+    """
+    sources = remote()
+    key = f"search:{source}:{media_type or 'any'}:{normalise(query)}"[:255]
+    cached = sources.cache.get(key)
+    if cached is None:
+        with sources.single_flight(key):
+            cached = sources.cache.get(key)  # someone else may have just asked
+            if cached is None:
+                cached = _ask(source, query, media_type, interactive=interactive)
+                _store(cached["records"], update=True)
+                ttl = sources.search_ttl if cached["state"] == OK else sources.failure_ttl
+                sources.cache.set(key, cached, ttl)
+    return _store(cached["records"], update=False), cached["state"]
+
+
+def _store(records: list[MediaRecord], *, update: bool) -> list[Media]:
+    try:
+        stored = upsert_records(records, update=update)
+        db.session.commit()
+    except IntegrityError:  # another process stored the same title a moment ago
+        db.session.rollback()
+        stored = upsert_records(records, update=update)
+        db.session.commit()
+    return stored
+
+
+def _ask(source: str, query: str, media_type: str | None, *, interactive: bool) -> dict:
+    sources = remote()
+    try:
+        if source == "anilist":
+            records = sources.anilist.search_media(
+                query, media_type, per_page=SUGGESTIONS, interactive=interactive
+            )
+        else:
+            records = sources.mangadex.search_manga(
+                query, limit=SUGGESTIONS, interactive=interactive
+            )
+    except ClientError as error:
+        state = state_of(error)
+        sources.health.record(source, state)
+        return {"state": state, "records": []}
+    sources.health.record(source, OK)
+    return {"state": OK, "records": records}
+
+
+def _remote_sources_for(media_type: str | None, wanted: str | None) -> list[str]:
+    names = ["anilist"]
+    if media_type in (None, MediaType.MANGA):
+        names.append("mangadex")
+    return [n for n in names if wanted in (None, n)]
+
+
+def _search(
+    user_id: int | None,
+    query: str,
+    media_type: str | None,
+    *,
+    source: str | None,
+    interactive: bool,
+    local_enough: bool,
+) -> SearchAnswer:
+    query = check_query(query)
+    if media_type is not None and media_type not in (t.value for t in MediaType):
+        raise invalid("type", "Type must be anime or manga.")
+    if source is not None and source not in SOURCES:
+        raise invalid("source", f"Source must be one of: {', '.join(SOURCES)}.")
+    local = search_local(query, media_type, SUGGESTIONS) if source in (None, "local") else []
+    states = {"local": OK}
+    groups: list[list[Media]] = [local]
+    db.session.commit()  # end the read before slow remote calls
+    for name in _remote_sources_for(media_type, source if source != "local" else "-"):
+        skip = len(query) < MIN_REMOTE_QUERY or (local_enough and len(local) >= SUGGESTIONS)
+        if name == "mangadex" and interactive and media_type is None:
+            skip = True  # autocomplete without a type: AniList covers manga too
+        if skip:
+            states[name] = remote().health.state(name)
+            continue
+        found, states[name] = _remote_search(name, query, media_type, interactive=interactive)
+        groups.append(found)
+    found = _merge(groups)[: SUGGESTIONS * 2 if not interactive else SUGGESTIONS]
+    return _answer(user_id, found, states)
+
+
+def autocomplete(user_id: int | None, query: str, media_type: str | None = None) -> SearchAnswer:
+    """Fast suggestions: the local catalogue first, AniList only on a miss, never waiting."""
+    return _search(user_id, query, media_type, source=None, interactive=True, local_enough=True)
+
+
+def search(
+    user_id: int | None, query: str, media_type: str | None = None, source: str | None = None
+) -> SearchAnswer:
+    """Full search across the local catalogue and the remote sources."""
+    return _search(user_id, query, media_type, source=source, interactive=False, local_enough=False)
+
+
+def source_list() -> list[dict[str, Any]]:
+    sources = remote()
+    return [
+        {"name": "local", "state": OK, "url": None},
+        {"name": "anilist", "state": sources.health.state("anilist"), "url": sources.anilist.url},
+        {"name": "mangadex", "state": sources.health.state("mangadex"),
+         "url": sources.mangadex.url},
+    ]  # fmt: skip
+
+
+# --- totals and refresh -----------------------------------------------------------------
+
+
+def fetch_anilist_media(anilist_id: int) -> tuple[Media | None, str]:
+    """The catalogue entry for an AniList id, re-read from AniList; (None, state) on failure."""
+    sources = remote()
+    db.session.commit()
+    try:
+        record = sources.anilist.media(anilist_id)
+    except RemoteNotFound:
+        sources.health.record("anilist", OK)
+        raise NotFound(f"AniList has no title with id {anilist_id}.") from None
+    except ClientError as error:
+        sources.health.record("anilist", state_of(error))
+        return None, state_of(error)
+    sources.health.record("anilist", OK)
+    (media,) = _store([record], update=True)
+    return media, OK
+
+
+def max_progress(
+    user_id: int | None, *, query: str | None, anilist_id: int | None, media_type: str | None
+) -> dict[str, Any]:
+    """How many episodes or chapters a title has: local catalogue first, then AniList."""
+    state = OK
+    if anilist_id is not None:
+        media = db.session.scalar(select(Media).where(Media.anilist_id == anilist_id))
+        if media is None or media.fetched_at is None:
+            fetched, state = fetch_anilist_media(anilist_id)
+            media = fetched or media
+    else:
+        answer = search(user_id, check_query(query), media_type)
+        state = answer.sources.get("anilist", OK)
+        first = answer.results[0] if answer.results else None
+        media = find_media(first["source"], first["external_id"]) if first else None
+    if media is None:
+        if state != OK:
+            return {"anilist_id": anilist_id, "type": media_type, "title": None, "max": None,
+                    "sources": {"anilist": state}}  # fmt: skip
+        raise NotFound("No title matches.")
+    return {
+        "anilist_id": media.anilist_id,
+        "type": media.media_type,
+        "title": title_in(media, _language(user_id)),
+        "max": media.total,
+        "sources": {"anilist": state},
+    }

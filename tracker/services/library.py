@@ -143,9 +143,7 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
     return item
 
 
-def update_item(
-    user_id: int, item_id: int, changes: dict[str, Any], origin: Origin
-) -> LibraryItem:
+def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Origin) -> LibraryItem:
     item = get_item(user_id, item_id)
     before = _snapshot(item)
     for field in PLAIN_FIELDS:
@@ -222,6 +220,21 @@ def summary(user_id: int) -> dict[str, Any]:
         by_status[status] = by_status.get(status, 0) + count
         by_type[media_type] = by_type.get(media_type, 0) + count
     return {"total": sum(by_type.values()), "by_status": by_status, "by_type": by_type}
+
+
+def refresh_item(user_id: int, item_id: int) -> tuple[LibraryItem, str]:
+    """Re-read one item's metadata from AniList; on failure the item stays as it was.
+
+    Returns the item and AniList's state (``ok``, ``unavailable``, ``rate_limited``).
+    """
+    item = get_item(user_id, item_id)
+    if item.media is None or item.media.anilist_id is None:
+        raise Invalid(
+            "Only titles linked to AniList can be refreshed.",
+            fields={"source": ["This item has no AniList id."]},
+        )
+    _media, state = catalog.fetch_anilist_media(item.media.anilist_id)
+    return get_item(user_id, item_id), state
 
 
 def history(user_id: int, item_id: int) -> list[ItemEvent]:

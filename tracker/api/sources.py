@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from tracker.api.access import authenticate
+from tracker.schemas import (
+    MaxAnswerSchema,
+    MaxQuerySchema,
+    SearchAnswerSchema,
+    SearchQuerySchema,
+    SourceListSchema,
+    SourceQuerySchema,
+)
+from tracker.services import catalog
+
+bp = Blueprint(
+    "sources_api",
+    __name__,
+    url_prefix="/api/sources",
+    description="Titles from the local catalogue, AniList and MangaDex. A source that fails "
+    "never turns an answer into an error: its state in `sources` says so.",
+)
+bp.before_request(authenticate)
+
+
+@bp.route("/")
+@bp.response(200, SourceListSchema)
+def sources():
+    """The configured sources and how each answered last."""
+    return {"sources": catalog.source_list()}
+
+
+@bp.route("/search")
+@bp.arguments(SearchQuerySchema, location="query")
+@bp.response(200, SearchAnswerSchema)
+def search(query):
+    """Full search: local catalogue plus every remote source (or only `source`)."""
+    return catalog.search(g.user.id, query["q"], query.get("type"), query.get("source"))
+
+
+@bp.route("/autocomplete")
+@bp.arguments(SourceQuerySchema, location="query")
+@bp.response(200, SearchAnswerSchema)
+def autocomplete(query):
+    """Fast suggestions: local catalogue first, AniList only on a miss."""
+    return catalog.autocomplete(g.user.id, query["q"], query.get("type"))
+
+
+@bp.route("/max")
+@bp.arguments(MaxQuerySchema, location="query")
+@bp.response(200, MaxAnswerSchema)
+def max_progress(query):
+    """How many episodes or chapters a title has (`max` null when unknown)."""
+    if query.get("anilist_id") is None and not (query.get("q") or "").strip():
+        catalog.check_query(None)
+    return catalog.max_progress(
+        g.user.id,
+        query=query.get("q"),
+        anilist_id=query.get("anilist_id"),
+        media_type=query.get("type"),
+    )
