@@ -138,7 +138,7 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict("That title is already in your library.") from exc
-    _record(item, "created", {"title": [None, item.title]}, origin)
+    record_event(item, "created", {"title": [None, item.title]}, origin)
     db.session.commit()
     return item
 
@@ -161,7 +161,7 @@ def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Ori
     diff = _diff(before, _snapshot(item))
     if diff:
         item.updated_at = utcnow()
-        _record(item, "updated", diff, origin)
+        record_event(item, "updated", diff, origin)
     db.session.commit()
     return item
 
@@ -196,14 +196,14 @@ def increment_progress(user_id: int, item_id: int, by: int, origin: Origin) -> L
     before["progress"] = result - by  # another click may have landed since we read it
     if origin in USER_ORIGINS:
         _apply_status_rules(item, status_changed=False, old_progress=result - by)
-    _record(item, "updated", _diff(before, _snapshot(item)), origin)
+    record_event(item, "updated", _diff(before, _snapshot(item)), origin)
     db.session.commit()
     return item
 
 
 def delete_item(user_id: int, item_id: int, origin: Origin) -> None:
     item = get_item(user_id, item_id)
-    _record(item, "deleted", {"title": [item.title, None]}, origin)
+    record_event(item, "deleted", {"title": [item.title, None]}, origin)
     db.session.delete(item)
     db.session.commit()
 
@@ -312,7 +312,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def _record(item: LibraryItem, kind: str, changes: dict[str, Any], origin: Origin) -> None:
+def record_event(item: LibraryItem, kind: str, changes: dict[str, Any], origin: Origin) -> None:
     db.session.add(
         ItemEvent(
             item_id=item.id,

@@ -205,13 +205,14 @@ def _build(config: Any) -> Remote:
     redis_client = None
     if config.get("REDIS_URL"):
         redis_client = redis.Redis.from_url(config["REDIS_URL"])
+    options = {"session": session, "user_agent": USER_AGENT, **config.get("REMOTE_OPTIONS", {})}
     per_minute = float(config["ANILIST_RATE_PER_MINUTE"])
+    sleep = options.get("sleep", time.sleep)
     budget: RequestBudget
     if redis_client is not None:
-        budget = RedisBudget(redis_client, "tracker:budget:anilist", per_minute)
+        budget = RedisBudget(redis_client, "tracker:budget:anilist", per_minute, sleep=sleep)
     else:
-        budget = DatabaseBudget(db.engine, "anilist", per_minute)
-    options = {"session": session, "user_agent": USER_AGENT, **config.get("REMOTE_OPTIONS", {})}
+        budget = DatabaseBudget(db.engine, "anilist", per_minute, sleep=sleep)
     return Remote(
         anilist=AniListClient(config["ANILIST_GRAPHQL_URL"], budget=budget, **options),
         mangadex=MangaDexClient(config["MANGADEX_API_URL"], **options),
