@@ -1,0 +1,47 @@
+"""Shared by the benchmarks: serve a WSGI app on loopback, time requests, summarise."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, type: str, message: str, *args: Any) -> None:
+        pass  # a benchmark prints its figures, not an access log
+
+
+def serve(app: Callable[..., Any]) -> tuple[str, Callable[[], None]]:
+    """Run ``app`` (threaded) on a free port of 127.0.0.1; return (base URL, stop)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="bench-server"
+    )
+    thread.daemon = True
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    """(milliseconds, result) of one call."""
+    started = time.perf_counter()
+    result = call()
+    return (time.perf_counter() - started) * 1000.0, result
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """The nearest-rank ``p``-th percentile (0 < p <= 100) of ``samples``."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(p / 100.0 * len(ordered)))
+    return ordered[rank - 1]
