@@ -13,11 +13,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from tracker.extensions import db
-from tracker.htmx import is_htmx, redirect_client, toast
+from tracker.htmx import current_page, is_htmx, redirect_client, toast
 from tracker.services.errors import ServiceError
 
 CODES = {
@@ -55,7 +56,7 @@ def error_response(
     if wants_json():
         return json_error(status, message, code=code, fields=fields)
     if status == 401:
-        login = url_for("auth.login", next=request.full_path.rstrip("?"))
+        login = url_for("auth.login", next=current_page())
         if is_htmx():
             return redirect_client(make_response("", 401), login)
     if is_htmx():
@@ -93,6 +94,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     fields = _validation_fields(error)
     if isinstance(error, CSRFError):
+        if is_htmx() and not current_user.is_authenticated:
+            # The session (and its CSRF token) expired: send the whole page to log in again.
+            return error_response(401, "Your session expired; log in again.")
         return error_response(400, "Your form expired; reload the page.", code="csrf_failed")
     if status == 422 and fields:
         message = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from flask import Response, make_response, render_template, request
 
@@ -11,6 +12,18 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
+
+
+def current_page() -> str:
+    """Where the person is: for htmx the page's URL (``HX-Current-URL``), not the fragment's.
+
+    A login redirect comes back here, and a fragment URL may answer only POST.
+    """
+    if is_htmx():
+        url = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if url.netloc == request.host and url.path.startswith("/"):
+            return url.path + (f"?{url.query}" if url.query else "")
+    return request.full_path.rstrip("?")
 
 
 def render(page_template: str, fragment_template: str, status: int = 200, **context) -> Response:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
 from tracker.extensions import db, limiter, login_manager
-from tracker.htmx import is_htmx, redirect_client
+from tracker.htmx import current_page, is_htmx, redirect_client
 from tracker.models import User
 from tracker.schemas import RegisterSchema, first_messages
 from tracker.services import accounts
@@ -23,7 +23,7 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    target = url_for("auth.login", next=current_page())
     if is_htmx():
         return redirect_client(make_response("", 401), target)
     return redirect(target)
