@@ -1,39 +1,320 @@
-"""The library pages: the full page on a normal load, fragments for htmx."""
+"""The library pages: the full page on a normal load, fragments for htmx.
+
+Every row action answers with the changed row, which htmx swaps over ``closest tr``;
+a delete answers an empty body, so the row goes. A change the service refuses answers
+422 with the row re-rendered around the message. Progress above a known max or below
+0 is refused (the service's rule), not clamped: a click from a stale tab never lands
+somewhere the person did not see. An item that is gone (deleted in another tab, or
+never theirs) answers 404 with a row that says so.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
-from flask_login import current_user, login_required
-from marshmallow import ValidationError
+import json
+from collections.abc import Callable, Mapping
 
-from tracker.htmx import render
-from tracker.schemas import ItemQuerySchema, first_messages
-from tracker.services import library
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from marshmallow import EXCLUDE, ValidationError
+
+from tracker.extensions import db
+from tracker.htmx import is_htmx, render, toast
+from tracker.library import display, suggestions
+from tracker.models import MEDIA_TYPES, LibraryItem, Origin
+from tracker.schemas import (
+    MAX_TITLE,
+    IncrementSchema,
+    ItemCreateSchema,
+    ItemEditSchema,
+    ItemQuerySchema,
+    first_messages,
+    load_form,
+)
+from tracker.services import catalog, library
+from tracker.services.errors import NotFound, ServiceError
 
 bp = Blueprint("library", __name__)
+display.register_template_helpers(bp)
+
+ROW = "library/partials/_row.html"
+GONE = "This item no longer exists in your library (removed in another tab?)."
+# Fired with a change that moves the counts; the summary above the list refreshes itself.
+COUNTS_CHANGED = "library-changed"
+DEFAULT_QUERY = ItemQuerySchema().load({})
+bp.add_app_template_global(DEFAULT_QUERY["per_page"], "DEFAULT_PER_PAGE")
+
+Errors = dict[str, list[str]]
 
 
-@bp.route("/")
+# --- browsing ----------------------------------------------------------------
+
+
+@bp.get("/")
 @login_required
 def index():
-    try:
-        query = ItemQuerySchema().load(_filled(request.args))
-    except ValidationError as exc:
-        query = ItemQuerySchema().load({})
-        errors = first_messages(exc)
-    else:
-        errors = {}
+    query, ignored = _list_query(request.args)
     page = library.list_items(current_user.id, **query)
     return render(
         "library/index.html",
-        "library/partials/_rows.html",
-        page=page,
-        query=query,
-        errors=errors,
+        "library/partials/_list.html",
+        **_list_context(page, query, ignored),
         summary=library.summary(current_user.id),
+        **_add_context(),
     )
 
 
-def _filled(args) -> dict[str, str]:
-    """Empty form fields mean "any", not an invalid value."""
-    return {key: value for key, value in args.items() if value != ""}
+@bp.get("/library/summary")
+@login_required
+def summary():
+    return render_template(
+        "library/partials/_summary.html", summary=library.summary(current_user.id)
+    )
+
+
+def _list_query(args: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """The filters in the URL; an invalid one falls back to its default, with a note."""
+    given = {key: value for key, value in args.items() if value != ""}  # empty means "any"
+    schema = ItemQuerySchema(unknown=EXCLUDE)
+    try:
+        return schema.load(given), []
+    except ValidationError as exc:
+        problems = first_messages(exc)
+    ignored = [f"{key}={given.get(key, '')}: {' '.join(m)}" for key, m in problems.items()]
+    return schema.load({k: v for k, v in given.items() if k not in problems}), ignored
+
+
+def _list_context(page: library.Page, query: dict, ignored: list[str]) -> dict:
+    return {
+        "page": page,
+        "query": query,
+        "ignored": ignored,
+        "prev_url": _page_url(query, page.page - 1) if page.page > 1 else None,
+        "next_url": _page_url(query, page.page + 1) if page.page < page.pages else None,
+    }
+
+
+def _page_url(query: dict, number: int) -> str:
+    args = {k: v for k, v in {**query, "page": number}.items() if DEFAULT_QUERY.get(k) != v}
+    return url_for("library.index", **args)
+
+
+# --- adding ------------------------------------------------------------------
+
+
+@bp.get("/suggestions")
+@login_required
+def suggest():
+    q = request.args.get("q", "").strip()[:MAX_TITLE]
+    media_type = request.args.get("type") if request.args.get("type") in MEDIA_TYPES else None
+    found = catalog.search_local(q, media_type, limit=suggestions.LIMIT)
+    return render(
+        "library/new.html",
+        "library/partials/_suggestions.html",
+        **_add_context(q=q, found=suggestions.from_catalogue(current_user.id, found)),
+    )
+
+
+@bp.get("/items/new")
+@login_required
+def new_item():
+    """The add form, filled in from a picked suggestion's query string (or blank)."""
+    return render(
+        "library/new.html", "library/partials/_picked.html", **_add_context(values=request.args)
+    )
+
+
+@bp.post("/items")
+@login_required
+def add():
+    try:
+        data = load_form(ItemCreateSchema(), request.form)
+        item = library.add_item(current_user.id, data, Origin.WEB)
+    except (ValidationError, ServiceError) as exc:
+        db.session.rollback()
+        status, errors = _problems(exc)
+        context = _add_context(values=request.form, errors=errors, q=request.form.get("q", ""))
+        response = render(
+            "library/new.html", "library/partials/_add_panel.html", status=status, **context
+        )
+        return toast(response, _sentence(errors), "error")
+    if not is_htmx():
+        flash(f"Added {item.title}", "success")
+        return redirect(url_for("library.index"), 303)
+    page = render_template("library/partials/_added.html", item=item, **_add_context())
+    return _counts_changed(toast(make_response(page), f"Added {item.title}"))
+
+
+def _add_context(
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Errors | None = None,
+    q: str = "",
+    found: list | None = None,
+) -> dict:
+    return {"values": values or {}, "errors": errors or {}, "q": q, "suggestions": found or []}
+
+
+# --- one item ----------------------------------------------------------------
+
+
+@bp.get("/items/<int:item_id>")
+@login_required
+def detail(item_id: int):
+    return _detail_page(library.get_item(current_user.id, item_id))
+
+
+@bp.post("/items/<int:item_id>/increment")
+@login_required
+def increment(item_id: int):
+    def change() -> LibraryItem:
+        by = load_form(IncrementSchema(), request.form)["by"]
+        return library.increment_progress(current_user.id, item_id, by, Origin.WEB)
+
+    return _row_change(item_id, change)
+
+
+@bp.post("/items/<int:item_id>")
+@login_required
+def update(item_id: int):
+    """A patch from a row control (answered with the row) or the detail page's form."""
+
+    def change() -> LibraryItem:
+        changes = load_form(ItemEditSchema(), request.form, partial=True)
+        return library.update_item(current_user.id, item_id, changes, Origin.WEB)
+
+    if is_htmx() and request.headers.get("HX-Target") == f"item-{item_id}":
+        return _row_change(item_id, change)
+    return _detail_change(item_id, change)
+
+
+@bp.delete("/items/<int:item_id>")
+@login_required
+def delete(item_id: int):
+    try:
+        title = library.get_item(current_user.id, item_id).title
+        library.delete_item(current_user.id, item_id, Origin.WEB)
+    except NotFound:
+        response = toast(make_response(""), "That item was already gone.", "info")
+    else:
+        response = toast(make_response(""), f"Removed {title}")
+    return _counts_changed(response)
+
+
+def _row_change(item_id: int, change: Callable[[], LibraryItem]) -> Response:
+    try:
+        before = library.get_item(current_user.id, item_id)
+        old_status, old_progress = before.status, before.progress
+        item = change()
+    except NotFound:
+        db.session.rollback()
+        return _gone_row(item_id)
+    except (ValidationError, ServiceError) as exc:
+        db.session.rollback()
+        _status, errors = _problems(exc)
+        item = library.get_item(current_user.id, item_id)
+        row = render_template(ROW, item=item, error=_sentence(errors), error_fields=errors)
+        return toast(make_response(row, 422), f"{item.title}: {_sentence(errors)}", "error")
+    message = _row_message(item, old_status, old_progress)
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("library.index"), 303)
+    response = toast(make_response(render_template(ROW, item=item)), message)
+    return _counts_changed(response) if item.status != old_status else response
+
+
+def _gone_row(item_id: int) -> Response:
+    if not is_htmx():
+        abort(404, GONE)
+    row = render_template("library/partials/_gone_row.html", item_id=item_id, message=GONE)
+    return toast(make_response(row, 404), GONE, "error")
+
+
+def _row_message(item: LibraryItem, old_status: str, old_progress: int) -> str:
+    parts = []
+    if item.progress != old_progress:
+        unit = library.unit_for(item.media_type)
+        total = f" of {item.max_progress}" if item.max_progress is not None else ""
+        parts.append(f"{unit} {item.progress}{total}")
+    if item.status != old_status:
+        parts.append(f"now {display.status_label(item.status, item.media_type)}")
+    return f"{item.title}: {', '.join(parts)}" if parts else f"Saved {item.title}"
+
+
+def _detail_change(item_id: int, change: Callable[[], LibraryItem]) -> Response:
+    try:
+        item = change()
+    except NotFound:
+        raise
+    except (ValidationError, ServiceError) as exc:
+        db.session.rollback()
+        status, errors = _problems(exc)
+        item = library.get_item(current_user.id, item_id)
+        page = _detail_page(item, values=request.form, errors=errors, status=status)
+        return toast(page, _sentence(errors), "error")
+    if not is_htmx():
+        flash(f"Saved {item.title}", "success")
+        return redirect(url_for("library.detail", item_id=item_id), 303)
+    return _counts_changed(toast(_detail_page(item), f"Saved {item.title}"))
+
+
+def _detail_page(
+    item: LibraryItem,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Errors | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        "library/item.html",
+        "library/partials/_detail.html",
+        status=status,
+        item=item,
+        history=library.history(current_user.id, item.id),
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+# --- settings ----------------------------------------------------------------
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    """The settings shell; profile, AniList and import/export arrive in later issues."""
+    return render_template("settings/index.html")
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _problems(error: ValidationError | ServiceError) -> tuple[int, Errors]:
+    """A status and ``{field: [message]}``; ``_form`` holds what belongs to no field."""
+    if isinstance(error, ValidationError):
+        return 422, first_messages(error)
+    return error.status, error.fields or {"_form": [error.message]}
+
+
+def _sentence(errors: Errors) -> str:
+    parts = []
+    for field, messages in errors.items():
+        said = " ".join(messages)
+        parts.append(said if field == "_form" else f"{display.field_label(field)}: {said}")
+    return "; ".join(parts)
+
+
+def _counts_changed(response: Response) -> Response:
+    triggers = json.loads(response.headers.get("HX-Trigger") or "{}")
+    triggers[COUNTS_CHANGED] = True
+    response.headers["HX-Trigger"] = json.dumps(triggers)
+    return response

@@ -1,0 +1,651 @@
+"""The library in the browser: pages, and the htmx fragments every row action answers with."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tracker.extensions import db
+from tracker.models import LibraryItem, Media
+from tracker.services import catalog
+
+# --- reading the HTML ------------------------------------------------------------
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, in document order."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, {k: v if v is not None else "" for k, v in attrs}))
+
+
+def elements(html: str, tag: str | None = None, **attrs: str) -> list[dict[str, str]]:
+    """Attributes of the elements with this tag and these attribute values (``_`` = ``-``)."""
+    wanted = {k.replace("_", "-"): v for k, v in attrs.items()}
+    return [
+        found
+        for name, found in Elements(html).found
+        if (tag is None or name == tag) and all(found.get(k) == v for k, v in wanted.items())
+    ]
+
+
+def one(html: str, tag: str | None = None, **attrs: str) -> dict[str, str]:
+    matches = elements(html, tag, **attrs)
+    assert len(matches) == 1, f"expected one <{tag} {attrs}>, found {len(matches)}"
+    return matches[0]
+
+
+def text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def toast_of(response) -> dict:
+    return json.loads(response.headers["HX-Trigger"])["toast"]
+
+
+def triggers(response) -> dict:
+    return json.loads(response.headers.get("HX-Trigger") or "{}")
+
+
+def row_id(html: str) -> int:
+    return int(re.search(r'<tr id="item-(\d+)"', html).group(1))
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def add(htmx, title="Frieren", type="anime", **fields) -> int:
+    """Add a title through the add form; the new row's id."""
+    response = htmx.post("/items", data={"title": title, "type": type, **fields})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return row_id(response.get_data(as_text=True))
+
+
+def row_post(htmx, item_id: int, path: str = "", **data):
+    """A row control's request: htmx targets the row (``closest tr``)."""
+    return htmx.post(f"/items/{item_id}{path}", data=data, headers={"HX-Target": f"item-{item_id}"})
+
+
+def increment(htmx, item_id: int, by: int = 1):
+    return row_post(htmx, item_id, "/increment", by=str(by))
+
+
+def seed_media(app, title="Frieren: Beyond Journey's End", **fields) -> None:
+    values = {"source": "anilist", "external_id": "154587", "anilist_id": 154587,
+              "media_type": "anime", "episodes": 28, "format": "TV", "year": 2023,
+              "cover_url": "https://img.example/frieren.jpg", **fields}  # fmt: skip
+    with app.app_context():
+        db.session.add(
+            Media(title_preferred=title, synonyms=[], search_text=catalog.search_text_for([title]),
+                  **values)
+        )  # fmt: skip
+        db.session.commit()
+
+
+def stored(app, item_id: int) -> LibraryItem | None:
+    with app.app_context():
+        item = db.session.get(LibraryItem, item_id)
+        if item is not None:
+            db.session.expunge(item)
+        return item
+
+
+# --- the library page ------------------------------------------------------------
+
+
+def test_the_library_page_renders_each_row_with_its_controls(htmx, logged_in):
+    item_id = add(htmx, max_progress="28")
+    page = logged_in.client.get("/").get_data(as_text=True)
+    row = one(page, "tr", id=f"item-{item_id}")
+    assert row["tabindex"] == "0" and "data-item-row" in row
+    assert row["hx-target"] == "closest tr" and row["hx-swap"] == "outerHTML"
+    assert one(page, "select", id=f"status-{item_id}")["hx-post"] == f"/items/{item_id}"
+    plus = one(page, "button", id=f"increment-{item_id}")
+    assert plus["hx-post"] == f"/items/{item_id}/increment" and "data-increment" in plus
+    assert one(page, "input", id=f"score-{item_id}")["type"] == "number"
+    assert "Remove “Frieren”" in one(page, "button", hx_delete=f"/items/{item_id}")["hx-confirm"]
+    assert "of 28" in text(page)
+
+
+def test_a_row_shows_the_cover_lazily_with_alt_text(app, htmx, logged_in):
+    seed_media(app)
+    htmx.post("/items", data={"title": "Frieren", "type": "anime", "source": "anilist",
+                              "anilist_id": "154587"})  # fmt: skip
+    page = logged_in.client.get("/").get_data(as_text=True)
+    image = one(page, "img", src="https://img.example/frieren.jpg")
+    assert image["alt"] == "Cover of Frieren" and image["loading"] == "lazy"
+
+
+def test_a_row_without_a_cover_shows_a_placeholder(htmx, logged_in):
+    add(htmx, title="Homemade Title")
+    page = logged_in.client.get("/").get_data(as_text=True)
+    assert one(page, "span", aria_label="No cover for Homemade Title")["role"] == "img"
+
+
+@pytest.mark.parametrize(
+    ("media_type", "current", "repeating"),
+    [("anime", "Watching", "Rewatching"), ("manga", "Reading", "Rereading")],
+)
+def test_status_names_follow_the_media_type(htmx, media_type, current, repeating):
+    item_id = add(htmx, type=media_type)
+    row = increment(htmx, item_id).get_data(as_text=True)
+    options = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', row)
+    assert dict(options) == {"current": current, "repeating": repeating, "planning": "Planning",
+                             "completed": "Completed", "paused": "Paused",
+                             "dropped": "Dropped"}  # fmt: skip
+
+
+def test_every_control_on_the_library_page_has_a_label(htmx, logged_in):
+    add(htmx)
+    page = logged_in.client.get("/").get_data(as_text=True)
+    labelled = {label["for"] for label in elements(page, "label") if "for" in label}
+    controls = [
+        found
+        for tag in ("input", "select", "textarea")
+        for found in elements(page, tag)
+        if found.get("type") not in ("hidden", "checkbox")
+    ]
+    assert controls
+    assert all(control.get("id") in labelled for control in controls), controls
+
+
+def test_pages_carry_no_inline_script_or_style(htmx, logged_in):
+    item_id = add(htmx)
+    for url in ("/", f"/items/{item_id}", "/settings", "/items/new"):
+        page = logged_in.client.get(url).get_data(as_text=True)
+        assert "<style" not in page, url
+        assert not any("style" in found for _, found in Elements(page).found), url
+        assert all("src" in found for found in elements(page, "script")), url
+
+
+def test_the_summary_counts_titles_by_status(htmx, logged_in):
+    add(htmx, title="A", status="current")
+    add(htmx, title="B", status="current")
+    add(htmx, title="C", status="completed")
+    summary = logged_in.client.get("/library/summary", headers={"HX-Request": "true"})
+    assert text(summary.get_data(as_text=True)) == "3 titles · 2 watching / reading · 1 completed"
+
+
+# --- progress ----------------------------------------------------------------------
+
+
+def test_increment_answers_the_changed_row_and_a_toast(htmx):
+    item_id = add(htmx, status="current", max_progress="28")
+    response = increment(htmx, item_id)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<tr id="item-{item_id}"')
+    assert "<html" not in html
+    assert re.search(rf'<output id="progress-{item_id}"[^>]*>1</output>', html)
+    assert toast_of(response) == {"message": "Frieren: episode 1 of 28", "level": "success"}
+
+
+def test_decrement_answers_the_changed_row(htmx):
+    item_id = add(htmx, status="current")
+    increment(htmx, item_id)
+    increment(htmx, item_id)
+    html = increment(htmx, item_id, by=-1).get_data(as_text=True)
+    assert re.search(rf'<output id="progress-{item_id}"[^>]*>1</output>', html)
+
+
+def test_minus_is_disabled_at_zero_and_plus_at_the_max(htmx, logged_in):
+    item_id = add(htmx, status="current", max_progress="1")
+    page = logged_in.client.get("/").get_data(as_text=True)
+    assert "disabled" in one(page, "button", id=f"decrement-{item_id}")
+    assert "disabled" not in one(page, "button", id=f"increment-{item_id}")
+    at_max = increment(htmx, item_id).get_data(as_text=True)
+    assert "disabled" in one(at_max, "button", id=f"increment-{item_id}")
+    assert "disabled" not in one(at_max, "button", id=f"decrement-{item_id}")
+
+
+def test_the_first_episode_moves_a_planned_title_to_watching_and_refreshes_the_counts(htmx):
+    item_id = add(htmx)
+    response = increment(htmx, item_id)
+    assert 'value="current" selected' in response.get_data(as_text=True)
+    assert triggers(response)["library-changed"] is True
+    assert toast_of(response)["message"] == "Frieren: episode 1, now Watching"
+
+
+def test_progress_past_the_max_is_refused_with_the_row_saying_why(app, htmx):
+    item_id = add(htmx, status="current", max_progress="1")
+    increment(htmx, item_id)
+    response = increment(htmx, item_id)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    error = one(html, "p", id=f"item-{item_id}-error")
+    assert error["role"] == "alert" and error["class"] == "inline-error"
+    assert "Already at 1 of 1 episodes" in text(html)
+    assert toast_of(response)["level"] == "error"
+    assert stored(app, item_id).progress == 1  # refused, not clamped
+
+
+def test_progress_below_zero_is_refused(app, htmx):
+    item_id = add(htmx)
+    response = increment(htmx, item_id, by=-1)
+    assert response.status_code == 422
+    assert "Progress can't go below 0." in text(response.get_data(as_text=True))
+    assert stored(app, item_id).progress == 0
+
+
+# --- editing in the row ----------------------------------------------------------------
+
+
+def test_changing_the_status_answers_the_row_and_refreshes_the_counts(app, htmx):
+    item_id = add(htmx)
+    response = row_post(htmx, item_id, status="paused")
+    assert response.status_code == 200
+    assert 'value="paused" selected' in response.get_data(as_text=True)
+    assert triggers(response)["library-changed"] is True
+    assert toast_of(response)["message"] == "Frieren: now Paused"
+    assert stored(app, item_id).status == "paused"
+
+
+def test_changing_the_score_answers_the_row(app, htmx):
+    item_id = add(htmx)
+    response = row_post(htmx, item_id, score="85")
+    assert one(response.get_data(as_text=True), "input", id=f"score-{item_id}")["value"] == "85"
+    assert toast_of(response)["message"] == "Saved Frieren"
+    assert "library-changed" not in triggers(response)  # no count moved
+    assert stored(app, item_id).score == 85
+
+
+def test_clearing_the_score_stores_none(app, htmx):
+    item_id = add(htmx, score="70")
+    row_post(htmx, item_id, score="")
+    assert stored(app, item_id).score is None
+
+
+def test_an_invalid_score_answers_422_with_the_message_in_the_row(app, htmx):
+    item_id = add(htmx, score="70")
+    response = row_post(htmx, item_id, score="150")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<tr id="item-{item_id}"')
+    assert one(html, "p", role="alert")["id"] == f"item-{item_id}-error"
+    assert "Score: Must be greater than or equal to 0" in text(html)
+    score = one(html, "input", id=f"score-{item_id}")
+    assert score["aria-invalid"] == "true" and score["value"] == "70"
+    assert toast_of(response)["level"] == "error"
+    assert stored(app, item_id).score == 70
+
+
+def test_an_unknown_status_answers_422_in_the_row(htmx):
+    item_id = add(htmx)
+    response = row_post(htmx, item_id, status="binging")
+    assert response.status_code == 422
+    assert "Status: Must be one of" in text(response.get_data(as_text=True))
+
+
+# --- removing ----------------------------------------------------------------------------
+
+
+def test_remove_answers_an_empty_body_and_a_toast(app, htmx):
+    item_id = add(htmx)
+    response = htmx.delete(f"/items/{item_id}", headers={"HX-Target": f"item-{item_id}"})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == ""
+    assert toast_of(response)["message"] == "Removed Frieren"
+    assert triggers(response)["library-changed"] is True
+    assert stored(app, item_id) is None
+
+
+def test_removing_an_item_already_gone_still_removes_the_row(htmx):
+    item_id = add(htmx)
+    htmx.delete(f"/items/{item_id}")
+    response = htmx.delete(f"/items/{item_id}")
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    assert toast_of(response) == {"message": "That item was already gone.", "level": "info"}
+
+
+# --- stale rows, other people's items, expired sessions -----------------------------------
+
+
+def test_a_row_action_on_an_item_deleted_in_another_tab_says_it_no_longer_exists(htmx):
+    item_id = add(htmx)
+    htmx.delete(f"/items/{item_id}")  # the other tab
+    response = increment(htmx, item_id)
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert one(html, "tr")["id"] == f"item-{item_id}"
+    assert "This item no longer exists" in text(html)
+    assert "no longer exists" in toast_of(response)["message"]
+
+
+def test_another_users_item_answers_a_404_fragment_and_stays_unchanged(app, htmx, other_api):
+    theirs = other_api.add(title="Mallory's", status="current")
+    for response in (increment(htmx, theirs["id"]), row_post(htmx, theirs["id"], score="1")):
+        assert response.status_code == 404
+        assert "This item no longer exists" in text(response.get_data(as_text=True))
+        assert "Mallory" not in response.get_data(as_text=True)
+    assert htmx.delete(f"/items/{theirs['id']}").status_code == 200  # nothing to remove here
+    item = stored(app, theirs["id"])
+    assert (item.progress, item.score) == (0, None)
+
+
+def test_a_row_action_after_logging_out_elsewhere_sends_the_page_to_login(htmx, logged_in):
+    item_id = add(htmx)
+    logged_in.client.post("/logout", data={"csrf_token": htmx.token})
+    response = row_post(htmx, item_id, "/increment", by="1")
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+def test_a_row_action_after_the_session_expired_sends_the_page_to_login(app, htmx):
+    item_id = add(htmx)
+    expired = app.test_client()  # the page is still open; its session cookie is gone
+    response = expired.post(
+        f"/items/{item_id}/increment",
+        data={"by": "1"},
+        headers={"HX-Request": "true", "X-CSRFToken": htmx.token,
+                 "HX-Current-URL": "http://localhost/?type=anime"},
+    )  # fmt: skip
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/?type%3Danime"
+    assert stored(app, item_id).progress == 0
+
+
+# --- adding ----------------------------------------------------------------------------------
+
+
+def test_adding_by_hand_answers_a_fresh_form_and_the_new_row_on_top(app, htmx):
+    response = htmx.post("/items", data={"title": " Homemade ", "type": "manga",
+                                         "max_progress": "12", "q": "home"})  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert one(html, "input", id="add-title")["value"] == ""
+    assert one(html, "input", id="add-search")["value"] == ""
+    assert one(html, "tbody")["hx-swap-oob"] == "afterbegin:#rows"
+    assert "of 12" in text(html)
+    assert toast_of(response) == {"message": "Added Homemade", "level": "success"}
+    assert triggers(response)["library-changed"] is True
+    item = stored(app, row_id(html))
+    assert (item.title, item.media_id, item.max_progress_override) == ("Homemade", None, 12)
+
+
+def test_adding_without_a_title_shows_the_error_inline(htmx):
+    response = htmx.post("/items", data={"title": "", "type": "anime", "q": "typed"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert one(html, "input", id="add-title")["aria-invalid"] == "true"
+    assert one(html, "p", id="add-title-error")["role"] == "alert"
+    assert one(html, "input", id="add-search")["value"] == "typed"  # the search is kept
+    assert toast_of(response)["level"] == "error"
+
+
+def test_adding_a_duplicate_shows_the_conflict_inline(app, htmx):
+    seed_media(app)
+    form = {"title": "Frieren", "type": "anime", "source": "anilist", "anilist_id": "154587"}
+    add(htmx, **form)
+    response = htmx.post("/items", data=form)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert one(html, "p", id="add-form-error")["role"] == "alert"
+    assert "That title is already in your library." in text(html)
+    assert one(html, "input", name="anilist_id")["value"] == "154587"  # the pick is kept
+    assert toast_of(response)["message"] == "That title is already in your library."
+
+
+def test_adding_without_htmx_redirects_to_the_library(htmx, logged_in):
+    response = logged_in.client.post(
+        "/items", data={"title": "Plain", "type": "anime", "csrf_token": htmx.token}
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "Added Plain" in logged_in.client.get("/").get_data(as_text=True)
+
+
+# --- suggestions -------------------------------------------------------------------------------
+
+
+def test_suggestions_list_catalogue_matches_as_a_fragment(app, htmx):
+    seed_media(app)
+    response = htmx.get("/suggestions?q=frie&type=anime")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert one(html, "div")["id"] == "suggestions"
+    assert "Frieren: Beyond Journey's End" in text(html)
+    assert "Anime · TV · 2023 · 28 episodes" in text(html)
+    pick = one(html, "a", hx_target="#add-form")
+    assert pick["hx-get"] == pick["href"]
+
+
+def test_suggestions_say_when_nothing_matches(htmx):
+    html = htmx.get("/suggestions?q=zzz").get_data(as_text=True)
+    assert "Nothing in the catalogue matches “zzz”" in text(html)
+
+
+def test_suggestions_keep_to_the_chosen_type(app, htmx):
+    seed_media(app)
+    assert "Frieren" not in htmx.get("/suggestions?q=frie&type=manga").get_data(as_text=True)
+
+
+def test_suggestions_mark_titles_already_in_the_library(app, htmx):
+    seed_media(app)
+    add(htmx, title="Frieren", source="anilist", anilist_id="154587")
+    html = htmx.get("/suggestions?q=frie").get_data(as_text=True)
+    assert "In your library" in text(html)
+    assert not elements(html, "a", hx_target="#add-form")
+
+
+def test_picking_a_suggestion_fills_the_add_form_and_puts_the_list_away(app, htmx):
+    seed_media(app)
+    pick_url = one(htmx.get("/suggestions?q=frie").get_data(as_text=True), "a")["href"]
+    response = htmx.get(unescape(pick_url))
+    html = response.get_data(as_text=True)
+    assert one(html, "form")["id"] == "add-form"
+    assert one(html, "input", id="add-title")["value"] == "Frieren: Beyond Journey's End"
+    assert one(html, "input", id="add-max")["value"] == "28"
+    assert "selected" in one(html, "option", value="anime")
+    hidden = {found["name"]: found["value"] for found in elements(html, "input", type="hidden")}
+    assert hidden["source"] == "anilist" and hidden["anilist_id"] == "154587"
+    assert hidden["cover_url"] == "https://img.example/frieren.jpg"
+    assert one(html, "div", id="suggestions")["hx-swap-oob"] == "true"
+
+
+def test_adding_a_picked_suggestion_links_the_catalogue_entry(app, htmx):
+    seed_media(app)
+    pick_url = unescape(one(htmx.get("/suggestions?q=frie").get_data(as_text=True), "a")["href"])
+    form = {key: values[0] for key, values in parse_qs(urlsplit(pick_url).query).items()}
+    response = htmx.post("/items", data=form)
+    assert toast_of(response)["message"] == "Added Frieren: Beyond Journey's End"
+    item = stored(app, row_id(response.get_data(as_text=True)))
+    with app.app_context():
+        media = db.session.get(LibraryItem, item.id).media
+        assert (media.anilist_id, media.total) == (154587, 28)
+    assert item.max_progress_override is None  # the catalogue's total, not an override
+
+
+def test_the_suggestions_url_loaded_directly_is_a_full_page(app, logged_in):
+    seed_media(app)
+    page = logged_in.client.get("/suggestions?q=frie").get_data(as_text=True)
+    assert "<html" in page and "Frieren: Beyond Journey's End" in text(page)
+    assert one(page, "input", id="add-search")["value"] == "frie"
+
+
+# --- browsing: filters, sorting, paging ---------------------------------------------------------
+
+
+def titles_in(html: str) -> list[str]:
+    return re.findall(r'<a href="/items/\d+">([^<]+)</a>', html)
+
+
+@pytest.fixture
+def shelf(htmx) -> None:
+    add(htmx, title="Bocchi", type="anime", status="completed")
+    add(htmx, title="Apothecary", type="manga", status="current")
+    add(htmx, title="Chainsaw", type="manga", status="paused")
+
+
+@pytest.mark.usefixtures("shelf")
+def test_filtering_with_htmx_answers_only_the_list(htmx):
+    response = htmx.get("/?type=manga&status=&q=&sort=title")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and one(html, "tbody")["id"] == "rows"
+    assert titles_in(html) == ["Apothecary", "Chainsaw"]
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.usefixtures("shelf")
+def test_the_same_filter_url_loaded_directly_is_the_full_page(logged_in):
+    response = logged_in.client.get("/?type=manga&sort=title")
+    html = response.get_data(as_text=True)
+    assert "<html" in html and titles_in(html) == ["Apothecary", "Chainsaw"]
+    filters = html.split('<form id="filters"')[1].split("</form>")[0]
+    assert "selected" in one(filters, "option", value="manga")
+    assert "selected" in one(filters, "option", value="title")
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.usefixtures("shelf")
+def test_the_filter_form_swaps_the_list_and_pushes_the_url(logged_in):
+    form = one(logged_in.client.get("/").get_data(as_text=True), "form", id="filters")
+    assert (form["method"], form["action"], form["hx-get"]) == ("get", "/", "/")
+    assert form["hx-target"] == "#library-list" and form["hx-push-url"] == "true"
+
+
+@pytest.mark.usefixtures("shelf")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=paused", ["Chainsaw"]),
+        ("q=APOTH", ["Apothecary"]),
+        ("sort=-title", ["Chainsaw", "Bocchi", "Apothecary"]),
+        ("sort=title&type=anime", ["Bocchi"]),
+    ],
+)
+def test_filters_and_sorting_choose_the_rows(htmx, query, expected):
+    assert titles_in(htmx.get(f"/?{query}").get_data(as_text=True)) == expected
+
+
+@pytest.mark.usefixtures("shelf")
+def test_paging_links_keep_the_filters_and_push_the_url(htmx):
+    first = htmx.get("/?sort=title&per_page=2").get_data(as_text=True)
+    assert titles_in(first) == ["Apothecary", "Bocchi"]
+    link = one(first, "a", rel="next")
+    assert link["hx-push-url"] == "true" and link["hx-target"] == "#library-list"
+    assert parse_qs(urlsplit(unescape(link["href"])).query) == {
+        "sort": ["title"], "per_page": ["2"], "page": ["2"]}  # fmt: skip
+    second = htmx.get(unescape(link["href"])).get_data(as_text=True)
+    assert titles_in(second) == ["Chainsaw"]
+    assert "Page 2 of 2" in text(second)
+    assert unescape(one(second, "a", rel="prev")["href"]) == "/?sort=title&per_page=2"
+
+
+@pytest.mark.usefixtures("shelf")
+def test_invalid_query_values_fall_back_to_defaults_with_a_note(logged_in):
+    response = logged_in.client.get("/?per_page=999&type=book&sort=title")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "per_page=999" in text(html) and "type=book" in text(html)
+    assert one(html, "div", role="alert")["class"] == "notice"
+    assert titles_in(html) == ["Apothecary", "Bocchi", "Chainsaw"]  # valid sort kept
+
+
+@pytest.mark.usefixtures("shelf")
+def test_a_page_past_the_end_says_so(htmx):
+    html = htmx.get("/?page=9").get_data(as_text=True)
+    assert "There is no page 9." in text(html)
+
+
+# --- one item --------------------------------------------------------------------------------
+
+
+def test_the_item_page_shows_every_field_and_the_history(htmx, logged_in):
+    item_id = add(htmx, max_progress="28", status="current")
+    increment(htmx, item_id)
+    row_post(htmx, item_id, score="90")
+    page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
+    facts = text(page)
+    for label in ("Status Watching", "Progress 1 of 28 episodes", "Score 90 / 100",
+                  "Volumes read –", "Rewatches / rereads 0", "Source Added by hand",
+                  "AniList id –", "Private no", "Notes –"):  # fmt: skip
+        assert label in facts, label
+    history = page.split('id="history-heading"')[1]
+    assert text(history).count("web") == 3
+    assert "Score: – → 90" in text(history) and "Progress: 0 → 1" in text(history)
+    assert "Created" in text(history)
+    for name in ("title", "progress", "max_progress", "score", "started_on", "notes"):
+        assert elements(page, id=f"edit-{name}"), name
+
+
+def test_editing_on_the_item_page_answers_the_detail_fragment(app, htmx):
+    item_id = add(htmx)
+    response = htmx.post(f"/items/{item_id}", data={"title": "Frieren", "status": "current",
+                         "progress": "3", "max_progress": "", "score": "88", "notes": "Great",
+                         "started_on": "2024-05", "private": "true"},
+                         headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert one(html, "article")["id"] == "item-detail"
+    assert toast_of(response)["message"] == "Saved Frieren"
+    item = stored(app, item_id)
+    assert (item.progress, item.score, item.notes, item.started_on, item.private) == (
+        3, 88, "Great", "2024-05", True)  # fmt: skip
+
+
+def test_an_invalid_edit_on_the_item_page_keeps_what_was_typed(app, htmx):
+    item_id = add(htmx, max_progress="10")
+    response = htmx.post(f"/items/{item_id}", data={"progress": "11", "started_on": "May"},
+                         headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert one(html, "input", id="edit-started_on")["aria-invalid"] == "true"
+    assert one(html, "input", id="edit-started_on")["value"] == "May"
+    assert "Use YYYY, YYYY-MM or YYYY-MM-DD." in text(html)
+    assert stored(app, item_id).started_on is None
+
+
+def test_a_refused_edit_on_the_item_page_names_the_field(app, htmx):
+    item_id = add(htmx, max_progress="10")
+    response = htmx.post(f"/items/{item_id}", data={"progress": "11"},
+                         headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert response.status_code == 422
+    assert one(response.get_data(as_text=True), "input", id="edit-progress")["value"] == "11"
+    assert "is past the last episode (10)" in text(response.get_data(as_text=True))
+
+
+def test_editing_without_htmx_redirects_back_to_the_item(htmx, logged_in):
+    item_id = add(htmx)
+    response = logged_in.client.post(
+        f"/items/{item_id}", data={"notes": "plain form", "csrf_token": htmx.token}
+    )
+    assert response.status_code == 303 and response.headers["Location"] == f"/items/{item_id}"
+    assert "plain form" in logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
+
+
+def test_the_item_page_of_another_users_item_is_not_found(logged_in, other_api):
+    theirs = other_api.add(title="Mallory's")
+    response = logged_in.client.get(f"/items/{theirs['id']}")
+    assert response.status_code == 404
+    assert "Mallory" not in response.get_data(as_text=True)
+
+
+# --- settings and navigation --------------------------------------------------------------------
+
+
+def test_the_settings_page_has_its_three_sections(logged_in):
+    page = logged_in.client.get("/settings").get_data(as_text=True)
+    headings = re.findall(r"<h2 [^>]*>([^<]+)</h2>", page)
+    assert headings == ["Profile", "AniList", "Import &amp; export"]
+    assert text(page).count("coming soon") == 3
+
+
+def test_the_navigation_links_every_page_and_marks_the_current_one(logged_in):
+    page = logged_in.client.get("/settings").get_data(as_text=True)
+    assert one(page, "a", aria_current="page")["href"] == "/settings"
+    assert elements(page, "a", href="/") and elements(page, "a", href="/docs")
+
+
+def test_the_settings_page_needs_a_login(client):
+    response = client.get("/settings")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
