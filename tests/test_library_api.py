@@ -172,6 +172,12 @@ def test_delete_removes_the_item(api):
     assert api.get(f"/api/library/items/{item['id']}").status_code == 404
 
 
+def test_ids_of_deleted_items_are_never_reused(api):
+    first = api.add(title="Gone soon")
+    api.delete(f"/api/library/items/{first['id']}")
+    assert api.add(title="Newcomer")["id"] > first["id"]
+
+
 def test_increment_adds_one_by_default(api):
     item = api.add(status="current")
     response = api.post(f"/api/library/items/{item['id']}/increment", json={})

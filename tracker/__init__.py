@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from sqlalchemy import event, inspect
 
-from tracker import auth, cli, errors, library
+from tracker import auth, cli, errors, library, worker
 from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import csrf, db, jwt, limiter, login_manager, migrate
@@ -33,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(add_security_headers)
     if app.config["DEMO_USER"]:
         _seed_demo_user(app)
+    if app.config["INPROCESS_WORKER"]:
+        app.extensions["tracker.worker"] = worker.start_in_process(app)
     return app
 
 
@@ -81,4 +83,3 @@ def _seed_demo_user(app: Flask) -> None:
         if inspect(db.engine).has_table("users"):
             ensure_demo_user()
         db.session.remove()
-

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import click
-from flask import Flask
-from flask.cli import AppGroup
+import signal
+import threading
 
-from tracker.services import accounts, backfill
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from tracker import worker
+from tracker.models import Origin
+from tracker.services import accounts, backfill, sync
 
 tracker_cli = AppGroup("tracker", help="Tracker maintenance commands.")
 
@@ -50,6 +55,33 @@ def backfill_command(dry_run: bool, limit: int | None) -> None:
         click.echo(f"{len(report.unresolved)} left as they were:")
         for line in report.unresolved:
             click.echo(f"  - {line}")
+
+
+@tracker_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+@with_appcontext
+def worker_command(once: bool) -> None:
+    """Run jobs, push pending changes to AniList and pull periodically (until stopped)."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("Worker running; Ctrl+C stops it." if not once else "Worker: one round.")
+    try:
+        worker.run(app, stop, once=once)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@tracker_cli.command("sync")
+@click.argument("username")
+def sync_command(username: str) -> None:
+    """Push USERNAME's pending changes to AniList, then pull AniList's changes now."""
+    user = accounts.find_user(username)
+    if user is None:
+        raise click.ClickException(f"No user {username!r}.")
+    delivered = sync.push_pending(user_id=user.id)
+    result = sync.pull(user.id, origin=Origin.ANILIST)
+    click.echo(f"Pushed {delivered} changes. Pulled: {result.as_dict()}")
 
 
 def register_commands(app: Flask) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -139,6 +140,8 @@ class LibraryItem(db.Model):
         UniqueConstraint("user_id", "media_id"),
         Index("ix_library_items_user_updated", "user_id", "updated_at"),
         CheckConstraint("progress >= 0", name="progress_not_negative"),
+        # Ids are never reused (SQLite would): history and pending pushes name items by id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,8 +207,20 @@ class LibraryItem(db.Model):
 
     @property
     def sync(self) -> dict[str, Any]:
-        """Sync state; the library service sets ``_sync`` when it knows of pending pushes."""
-        state = getattr(self, "_sync", None) or ("synced" if self.synced_at else "none")
+        """Where the item stands with AniList: none, pending, synced or error.
+
+        Listing sets ``_outbox_error`` for a whole page at once (one query); a single
+        item looks its outbox row up here.
+        """
+        if not hasattr(self, "_outbox_error"):
+            row = db.session.execute(
+                select(SyncOutbox.last_error).where(SyncOutbox.item_id == self.id)
+            ).first()
+            self._outbox_error = row[0] or True if row else None
+        if self._outbox_error is None:
+            state = "synced" if self.synced_at else "none"
+        else:
+            state = "error" if isinstance(self._outbox_error, str) else "pending"
         return {"state": state, "synced_at": self.synced_at}
 
 
@@ -242,11 +257,27 @@ class AniListAccount(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class OAuthState(db.Model):
+    """An AniList connection in progress: the ``state`` is bound to the user here, on the
+    server, so the flow works without a browser session and each state works once."""
+
+    __tablename__ = "oauth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class SyncOutbox(db.Model):
     """Pending pushes to AniList; one row per item, later edits coalesce into it."""
 
     __tablename__ = "sync_outbox"
-    __table_args__ = (Index("ix_sync_outbox_next_attempt_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_sync_outbox_next_attempt_at", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -286,7 +317,10 @@ class Job(db.Model):
     """Background work (imports, syncs, backfills), run by the outbox worker."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_state_created", "state", "created_at"),
+        {"sqlite_autoincrement": True},  # a job's URL never points at a later job
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(

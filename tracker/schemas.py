@@ -303,3 +303,28 @@ class MaxAnswerSchema(Schema):
 class RefreshAnswerSchema(Schema):
     item = fields.Nested(ItemSchema)
     sources = fields.Dict(keys=fields.String(), values=fields.String(metadata=SOURCE_STATES))
+
+
+class AniListStatusSchema(Schema):
+    configured = fields.Boolean()
+    connected = fields.Boolean()
+    state = fields.String(metadata={"enum": ["ok", "needs_reauth", "disconnected"]})
+    name = fields.String(allow_none=True)
+    anilist_user_id = fields.Integer(allow_none=True)
+    last_sync_at = fields.DateTime(allow_none=True)
+    pending = fields.Integer()
+    last_error = fields.String(allow_none=True)
+
+
+class JobSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    state = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
+    done = fields.Integer()
+    total = fields.Integer(allow_none=True)
+    result = fields.Dict(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class JobEnvelopeSchema(Schema):
+    job = fields.Nested(JobSchema)

@@ -104,7 +104,8 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_jobs_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index('ix_jobs_state_created', ['state', 'created_at'], unique=False)
@@ -136,7 +137,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['media_id'], ['media.id'], name=op.f('fk_library_items_media_id_media'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_library_items_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_library_items')),
-    sa.UniqueConstraint('user_id', 'media_id', name=op.f('uq_library_items_user_id'))
+    sa.UniqueConstraint('user_id', 'media_id', name=op.f('uq_library_items_user_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('library_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_library_items_user_id'), ['user_id'], unique=False)
@@ -156,7 +158,8 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sync_outbox_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_outbox')),
-    sa.UniqueConstraint('item_id', name=op.f('uq_sync_outbox_item_id'))
+    sa.UniqueConstraint('item_id', name=op.f('uq_sync_outbox_item_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('sync_outbox', schema=None) as batch_op:
         batch_op.create_index('ix_sync_outbox_next_attempt_at', ['next_attempt_at'], unique=False)

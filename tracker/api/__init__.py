@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tracker.api import auth, health, library, sources
+from tracker.api import anilist, auth, health, library, sources
 from tracker.extensions import api, csrf
 from tracker.schemas import ApiErrorSchema
 
@@ -13,7 +13,7 @@ from tracker.schemas import ApiErrorSchema
 def register_api(app: Flask) -> None:
     api.ERROR_SCHEMA = ApiErrorSchema  # document our error shape, not smorest's
     api.init_app(app)
-    for module in (auth, library, sources, health):
-        api.register_blueprint(module.bp)
+    for blueprint in (auth.bp, library.bp, sources.bp, anilist.bp, anilist.jobs_bp, health.bp):
+        api.register_blueprint(blueprint)
         # Bearer-token calls carry no cookie to forge; session calls are checked in access.
-        csrf.exempt(module.bp)
+        csrf.exempt(blueprint)

@@ -211,21 +211,35 @@ def suggestion(media: Media, language: str | None, in_library: bool) -> dict[str
 
 
 def _merge(groups: Iterable[Iterable[Media]]) -> list[Media]:
-    """De-duplicate by AniList id, then MAL id, then normalised title and type."""
-    merged: list[Media] = []
+    """De-duplicate by AniList id, then MAL id; a title known by neither (a MangaDex
+    title AniList has no link for) is dropped when a listed title has the same name.
+    Two AniList titles that share a name (a remake, say) both stay."""
+    media = [m for group in groups for m in group]
+    kept: list[Media] = []
     seen: set[tuple[Any, ...]] = set()
-    for group in groups:
-        for media in group:
-            keys = {("title", media.media_type, normalise(media.title_preferred))}
-            if media.anilist_id:
-                keys.add(("anilist", media.anilist_id))
-            if media.mal_id:
-                keys.add(("mal", media.media_type, media.mal_id))
-            if keys & seen:
+    for item in media:
+        keys = set()
+        if item.anilist_id:
+            keys.add(("anilist", item.anilist_id))
+        if item.mal_id:
+            keys.add(("mal", item.media_type, item.mal_id))
+        if keys & seen:
+            continue
+        seen |= keys
+        kept.append(item)
+    named = {_title_key(m) for m in kept if m.anilist_id or m.mal_id}
+    merged = []
+    for item in kept:
+        if not (item.anilist_id or item.mal_id):
+            if _title_key(item) in named:
                 continue
-            seen |= keys
-            merged.append(media)
+            named.add(_title_key(item))
+        merged.append(item)
     return merged
+
+
+def _title_key(media: Media) -> tuple[str, str]:
+    return (media.media_type, normalise(media.title_preferred))
 
 
 def _answer(user_id: int | None, found: list[Media], sources: dict[str, str]) -> SearchAnswer:

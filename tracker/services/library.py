@@ -7,6 +7,7 @@ The HTML views and the JSON API both call these functions. Each change writes an
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,9 +24,10 @@ from tracker.models import (
     MediaType,
     Origin,
     Status,
+    SyncOutbox,
     utcnow,
 )
-from tracker.services import catalog
+from tracker.services import catalog, outbox
 from tracker.services.errors import Conflict, Invalid, NotFound, invalid
 
 # Fields copied as they are from validated input onto the item.
@@ -99,7 +101,21 @@ def list_items(
     rows = db.session.scalars(
         query.order_by(order.nulls_last(), tie).limit(per_page).offset((page - 1) * per_page)
     ).all()
+    _attach_outbox_state(rows)
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+def _attach_outbox_state(items: Sequence[LibraryItem]) -> None:
+    """One query for a page's pending pushes, read by ``LibraryItem.sync``."""
+    pending = dict(
+        db.session.execute(
+            select(SyncOutbox.item_id, SyncOutbox.last_error).where(
+                SyncOutbox.item_id.in_([item.id for item in items])
+            )
+        ).all()
+    )
+    for item in items:
+        item._outbox_error = (pending[item.id] or True) if item.id in pending else None
 
 
 def get_item(user_id: int, item_id: int) -> LibraryItem:
@@ -313,6 +329,10 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
 
 
 def record_event(item: LibraryItem, kind: str, changes: dict[str, Any], origin: Origin) -> None:
+    """Write the item's history; a change made here (not one from AniList) is queued
+    for AniList in the same transaction."""
+    if origin in USER_ORIGINS and changes:
+        outbox.note_change(item, kind)
     db.session.add(
         ItemEvent(
             item_id=item.id,

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from flask import g, redirect, render_template, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from tracker.api.access import authenticate, login_required
+from tracker.schemas import AniListStatusSchema, JobEnvelopeSchema, JobSchema
+from tracker.services import anilist, sync
+from tracker.services.errors import ServiceError
+
+bp = Blueprint("anilist_api", __name__, url_prefix="/api/anilist",
+               description="Your AniList connection and two-way sync")  # fmt: skip
+jobs_bp = Blueprint("jobs_api", __name__, url_prefix="/api/jobs", description="Background jobs")
+jobs_bp.before_request(authenticate)
+
+
+class ConnectUrlSchema(Schema):
+    url = fields.String()
+
+
+class CallbackSchema(Schema):
+    state = fields.String()
+    code = fields.String()
+    error = fields.String()
+
+
+@bp.route("/connect-url")
+@bp.response(200, ConnectUrlSchema)
+@login_required
+def connect_url():
+    """Where to send the person to approve Tracker on AniList (the state names them)."""
+    return {"url": anilist.connect_url(g.user.id)}
+
+
+@bp.route("/callback")
+@bp.arguments(CallbackSchema, location="query", unknown="exclude")
+@bp.doc(security=[])
+def callback(args):
+    """The browser lands here from AniList. The state is checked before anything else."""
+    if args.get("error"):
+        return _connect_page(f"AniList did not connect: {args['error']}.", 400)
+    try:
+        account = anilist.finish_connect(args.get("state"), args.get("code"))
+    except ServiceError as error:
+        return _connect_page(error.message, error.status)
+    if current_user.is_authenticated and current_user.id == account.user_id:
+        return redirect(url_for("library.settings", connected=account.name))
+    return _connect_page(f"Connected to AniList as {account.name}. You can close this page.", 200)
+
+
+def _connect_page(message: str, status: int):
+    return render_template("anilist/connected.html", message=message, ok=status == 200), status
+
+
+@bp.route("/status")
+@bp.response(200, AniListStatusSchema)
+@login_required
+def status():
+    """Connection, last sync, pending pushes and the last error."""
+    return anilist.status(g.user.id)
+
+
+@bp.route("/connection", methods=["DELETE"])
+@bp.response(204)
+@login_required
+def disconnect():
+    """Forget the AniList account (the library stays)."""
+    anilist.disconnect(g.user.id)
+
+
+@bp.route("/import", methods=["POST"])
+@bp.response(202, JobEnvelopeSchema)
+@login_required
+def start_import():
+    """Import the whole AniList list in the background."""
+    return _accepted(sync.start_job(g.user.id, "anilist_import"))
+
+
+@bp.route("/sync", methods=["POST"])
+@bp.response(202, JobEnvelopeSchema)
+@login_required
+def start_sync():
+    """Send pending changes, then apply what changed on AniList, in the background."""
+    return _accepted(sync.start_job(g.user.id, "anilist_sync"))
+
+
+def _accepted(job):
+    return {"job": job}, 202, {"Location": url_for("jobs_api.job", job_id=job.id)}
+
+
+@jobs_bp.route("/<int:job_id>")
+@jobs_bp.response(200, JobSchema)
+def job(job_id):
+    """A background job's progress and result."""
+    return sync.get_job(g.user.id, job_id)

@@ -1,0 +1,59 @@
+"""The sync outbox: local changes waiting to be pushed to AniList.
+
+A change writes or updates the item's row in the same transaction as the change
+itself, so a change is never lost between the two. At most one row per item:
+later edits coalesce into it, and the worker sends the item as it is then.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker.extensions import db
+from tracker.models import AniListAccount, LibraryItem, SyncOutbox, utcnow
+
+# Set when a change is queued, so an in-process worker can push it at once.
+changes_waiting = threading.Event()
+
+
+def note_change(item: LibraryItem, kind: str) -> None:
+    """Queue a push for a change to ``item`` (``kind``: created, updated or deleted)."""
+    if item.media is None or item.media.anilist_id is None:
+        return
+    connected = db.session.scalar(select(exists().where(AniListAccount.user_id == item.user_id)))
+    if not connected:
+        return
+    op = "delete" if kind == "deleted" else "save"
+    now = utcnow()
+    values = {"op": op, "updated_at": now, "anilist_media_id": item.media.anilist_id}
+    if item.anilist_entry_id is not None:
+        values["anilist_entry_id"] = item.anilist_entry_id
+    table = SyncOutbox.__table__
+    if op == "delete" and item.anilist_entry_id is None:
+        # Never confirmed on AniList: only a push already queued (maybe in flight) matters.
+        db.session.execute(update(table).where(table.c.item_id == item.id).values(**values))
+    else:
+        upsert = _insert_for_dialect()(table).values(
+            user_id=item.user_id,
+            item_id=item.id,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            **values,
+        )
+        # One statement, so two simultaneous edits of one item cannot both insert.
+        db.session.execute(upsert.on_conflict_do_update(index_elements=["item_id"], set_=values))
+    changes_waiting.set()
+
+
+def _insert_for_dialect():
+    return postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def pending_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(SyncOutbox).where(SyncOutbox.user_id == user_id)
+    )

@@ -1,0 +1,41 @@
+"""The worker: runs jobs, pushes the outbox and queues periodic pulls.
+
+``flask tracker worker`` runs it as its own process; with TRACKER_INPROCESS_WORKER
+a daemon thread of the web process runs the same loop.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from tracker.extensions import db
+from tracker.services import outbox, sync
+
+
+def run(app: Flask, stop: threading.Event, *, once: bool = False) -> None:
+    poll = float(app.config["WORKER_POLL_SECONDS"])
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                busy = sync.work_once()
+            except Exception:
+                app.logger.exception("Worker round failed; trying again")
+                busy = False
+            finally:
+                db.session.remove()
+        if once:
+            return
+        if not busy:
+            # Sleep until the next poll, or until a change in this process wakes us.
+            outbox.changes_waiting.wait(poll)
+            outbox.changes_waiting.clear()
+
+
+def start_in_process(app: Flask) -> threading.Thread:
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(app, stop), name="tracker-worker", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread
