@@ -228,6 +228,14 @@ def test_a_failing_anilist_degrades_to_local_results(remote_app, remote_api, fak
     assert [r["title"] for r in body["results"]] == ["Bebop Local"]
 
 
+def test_after_a_failure_new_queries_answer_locally_at_once(remote_api, fake_anilist):
+    fake_anilist[0].down = True
+    autocomplete(remote_api, "bebop")
+    body = autocomplete(remote_api, "frieren")
+    assert body["sources"]["anilist"] == "unavailable"
+    assert graphql_calls(fake_anilist[0]) == 1
+
+
 def test_a_failed_query_is_not_retried_within_the_failure_ttl(remote_api, fake_anilist):
     fake_anilist[0].down = True
     autocomplete(remote_api, "bebop")

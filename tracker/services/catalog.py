@@ -353,6 +353,8 @@ def _search(
         skip = len(query) < MIN_REMOTE_QUERY or (local_enough and len(local) >= SUGGESTIONS)
         if name == "mangadex" and interactive and media_type is None:
             skip = True  # autocomplete without a type: AniList covers manga too
+        if interactive and remote().health.failing(name, remote().failure_ttl):
+            skip = True  # it just failed: answer from the catalogue at once
         if skip:
             states[name] = remote().health.state(name)
             continue

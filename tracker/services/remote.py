@@ -159,13 +159,20 @@ class RedisCache:
 class SourceHealth:
     """What each remote source answered last, for the sources list and notices."""
 
-    states: dict[str, str] = field(default_factory=dict)
+    states: dict[str, tuple[str, float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
 
     def record(self, source: str, state: str) -> None:
-        self.states[source] = state
+        self.states[source] = (state, self.clock())
 
     def state(self, source: str) -> str:
-        return self.states.get(source, OK)
+        return self.states.get(source, (OK, 0.0))[0]
+
+    def failing(self, source: str, within: float) -> bool:
+        """Did the source fail in the last ``within`` seconds? Then someone typing
+        should not wait for it again (offline, every new query would time out)."""
+        state, at = self.states.get(source, (OK, 0.0))
+        return state != OK and self.clock() - at < within
 
 
 @dataclass
