@@ -101,6 +101,11 @@ def app_factory(migrated: str) -> Iterator[Callable[..., Flask]]:
         return made[-1]
 
     yield factory
+    for app in made:
+        thread = app.extensions.get("tracker.worker")
+        if thread is not None:
+            thread.stop.set()
+            thread.join(timeout=10)
     for index, app in enumerate(made):
         with app.app_context():
             db.session.remove()

@@ -477,3 +477,14 @@ def test_periodic_pulls_are_queued_for_healthy_accounts(sync_app, connected):
         from tracker.models import Job
 
         assert db.session.query(Job).count() == 1
+
+
+def test_the_in_process_worker_pushes_a_change_within_seconds(app_factory, fake_anilist, viewer,
+                                                             fake_mangadex, sleeps):  # fmt: skip
+    fake, url = fake_anilist
+    config = {**remote_config(url, fake_mangadex[1], sleeps), **oauth_config(url)}
+    app = app_factory(**config, INPROCESS_WORKER=True, WORKER_POLL_SECONDS=0.2)
+    alice = api_client_for(app, "alice")
+    connect(alice)
+    alice.add(source="anilist", anilist_id=1, title="Cowboy Bebop", progress=3)
+    assert fake.wait_for("SaveMediaListEntry", timeout=10)  # DESIGN §6: within 10 s

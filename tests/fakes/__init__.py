@@ -47,6 +47,7 @@ class FakeService:
         self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         self._failures: deque[Failure] = deque()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._stopping = threading.Event()
 
     def fail_next(
@@ -72,6 +73,14 @@ class FakeService:
     def default_error_headers(self, status: int) -> dict[str, str]:
         return {}
 
+    def wait_for(self, operation: str, timeout: float = 10.0) -> bool:
+        """Block until a request for ``operation`` has arrived (or ``timeout`` passes):
+        how a test sees a background worker reach the fake without sleeping."""
+        with self._arrived:
+            return self._arrived.wait_for(
+                lambda: operation in (op for op, _, _ in self.requests), timeout
+            )
+
     @property
     def operations(self) -> list[str]:
         """What each request asked for, in order."""
@@ -87,6 +96,7 @@ class FakeService:
         operation, variables = self.describe(request)
         with self._lock:
             self.requests.append((operation, variables, dict(request.headers)))
+            self._arrived.notify_all()
             failure = self._failures.popleft() if self._failures else None
         if self.delay:
             self._stopping.wait(self.delay)
