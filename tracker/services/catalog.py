@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -149,7 +149,13 @@ def upsert_records(records: Iterable[MediaRecord], *, update: bool = True) -> li
     return stored
 
 
+REFRESHED_WITHIN = timedelta(days=1)
+
+
 def _fill(media: Media, record: MediaRecord) -> None:
+    """Copy a remote record onto a catalogue entry. Unchanged data writes nothing, so
+    re-reading a long list costs no updates (``fetched_at`` moves at most daily)."""
+    before = _comparable(media)
     titles = record["titles"]
     media.anilist_id = record.get("anilist_id") or media.anilist_id
     media.mal_id = record.get("mal_id") or media.mal_id
@@ -167,7 +173,15 @@ def _fill(media: Media, record: MediaRecord) -> None:
         setattr(media, name, record.get(name))
     airing = record.get("next_airing_at")
     media.next_airing_at = datetime.fromtimestamp(airing, UTC) if airing else None
-    media.fetched_at = utcnow()
+    now = utcnow()
+    stale = media.fetched_at is None or media.fetched_at < now - REFRESHED_WITHIN
+    if stale or _comparable(media) != before:
+        media.fetched_at = now
+
+
+def _comparable(media: Media) -> tuple[Any, ...]:
+    return tuple(getattr(media, column.key) for column in Media.__table__.columns
+                 if column.key != "fetched_at")  # fmt: skip
 
 
 def _anilist_id(source: str, external_id: str) -> int | None:

@@ -33,6 +33,7 @@ from tracker.models import (
     AniListAccount,
     Job,
     LibraryItem,
+    Media,
     Origin,
     SyncOutbox,
     utcnow,
@@ -214,7 +215,12 @@ class PullResult:
 
 
 def pull(user_id: int, *, origin: Origin, job: Job | None = None) -> PullResult:
-    """Read the user's whole AniList list and apply what changed there."""
+    """Read the user's whole AniList list and apply what changed there.
+
+    The library is loaded once; each chunk of up to 500 entries costs one catalogue
+    query, batched inserts for what is new, and one commit (progress shows, and an
+    interrupted import keeps what it finished).
+    """
     account = anilist.account_for(user_id)
     if account is None:
         raise MissingError("No AniList account is connected.")
@@ -222,25 +228,36 @@ def pull(user_id: int, *, origin: Origin, job: Job | None = None) -> PullResult:
     state = _LibraryState.load(user_id)
     result = PullResult()
     seen_entries: set[int] = set()
-    for media_type in ("anime", "manga"):
-        chunk = 1
-        while True:
-            answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
-            entries = answer["entries"]
-            catalog.upsert_records(e["media"] for e in entries if e["media"] is not None)
-            for entry in entries:
-                seen_entries.add(entry["entry_id"])
-                _apply(state, entry, media_type, origin, result)
-            if job is not None:
-                job.done += len(entries)
-                job.total = max(job.total or 0, job.done)
-            db.session.commit()
-            if not answer["has_next_chunk"]:
-                break
-            chunk += 1
-    _forget_deleted_entries(state, seen_entries, result)
-    account.last_pull_at = account.last_sync_at = utcnow()
-    db.session.commit()
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        for media_type in ("anime", "manga"):
+            chunk, more = 1, True
+            while more:
+                answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
+                entries = answer["entries"]
+                stored = catalog.upsert_records(e["media"] for e in entries if e["media"])
+                media = {m.anilist_id: m for m in stored}
+                created = []
+                for entry in entries:
+                    seen_entries.add(entry["entry_id"])
+                    media_of = media.get(entry["media_id"])
+                    item = _apply(state, entry, media_of, media_type, origin, result)
+                    if item is not None:
+                        created.append(item)
+                db.session.flush()  # the new items get their ids in one batch
+                for item in created:
+                    record_event(item, "created", {"title": [None, item.title]}, origin)
+                if job is not None:
+                    job.done += len(entries)
+                    job.total = max(job.total or 0, job.done)
+                db.session.commit()
+                chunk, more = chunk + 1, answer["has_next_chunk"]
+        _forget_deleted_entries(state, seen_entries, result)
+        account.last_pull_at = account.last_sync_at = utcnow()
+        db.session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
     return result
 
 
@@ -269,33 +286,40 @@ class _LibraryState:
 
 
 def _apply(
-    state: _LibraryState, entry: ListEntry, media_type: str, origin: Origin, result: PullResult
-) -> None:
-    media = catalog.find_media("anilist", str(entry["media_id"])) if entry["media"] else None
+    state: _LibraryState,
+    entry: ListEntry,
+    media: Media | None,
+    media_type: str,
+    origin: Origin,
+    result: PullResult,
+) -> LibraryItem | None:
+    """Apply one AniList entry; returns the item when it is new (its event comes later)."""
     if media is None:
         result.unmatched.append(f"AniList entry {entry['entry_id']}: no title data")
-        return
+        return None
     item = state.by_media.get(entry["media_id"]) or _link_title_only(state, media)
     values = _values_from(entry)
     remote_at = _from_unix(entry["updated_at"])
+    link = {"anilist_entry_id": entry["entry_id"], "remote_updated_at": remote_at,
+            "synced_at": utcnow()}  # fmt: skip
     if item is None:
+        now = utcnow()
         item = LibraryItem(user_id=state.user_id, media=media, media_type=media_type,
-                           title=media.title_preferred, created_at=utcnow(),
-                           updated_at=utcnow(), **values)  # fmt: skip
+                           title=media.title_preferred, created_at=now, updated_at=now,
+                           **values, **link)  # fmt: skip
         db.session.add(item)
-        db.session.flush()
-        record_event(item, "created", {"title": [None, item.title]}, origin)
         state.by_media[entry["media_id"]] = item
         result.added += 1
-    elif (
+        return item
+    if (
         item.anilist_entry_id == entry["entry_id"]
         and item.remote_updated_at is not None
         and remote_at is not None
         and remote_at <= item.remote_updated_at
     ):
         result.unchanged += 1
-        return  # AniList has not changed it since we last saw it
-    elif item.id in state.pending and _local_wins(item, remote_at):
+        return None  # AniList has not changed it since we last saw it
+    if item.id in state.pending and _local_wins(item, remote_at):
         record_event(item, "conflict", {"winner": "local", "remote": values}, origin)
         result.conflicts += 1
     else:
@@ -314,9 +338,9 @@ def _apply(
             result.updated += 1
         else:
             result.unchanged += 1
-    item.anilist_entry_id = entry["entry_id"]
-    item.remote_updated_at = remote_at
-    item.synced_at = utcnow()
+    for name, value in link.items():
+        setattr(item, name, value)
+    return None
 
 
 def _link_title_only(state: _LibraryState, media) -> LibraryItem | None:
