@@ -44,6 +44,8 @@ document.addEventListener("keydown", (event) => {
     const button = row?.querySelector(event.key === "+" ? "[data-increment]" : "[data-decrement]");
     if (button && !button.disabled) {
       event.preventDefault();
+      // htmx wires up a swapped-in row only when it settles; a quick repeat must not be lost.
+      window.htmx?.process(button);
       button.click();
     }
   }

@@ -1,0 +1,87 @@
+"""Fixtures for driving the real app in Chromium: a served app, a browser, a logged-in page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.browser.harness import CHROMIUM, launch_chromium, serving
+from tests.conftest import IN_CI
+from tracker.extensions import db
+from tracker.models import Origin
+from tracker.services import accounts, library
+
+USERNAME, PASSWORD = "alice", "password123"
+
+
+def unavailable(reason: str) -> None:
+    """No browser here: a skip on a workstation, a failure in CI."""
+    if IN_CI:
+        pytest.fail(f"{reason}; CI must run the browser tests")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        unavailable("Chromium not installed: apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright not installed: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app under test on 127.0.0.1; ``app`` empties the tables after the server stops."""
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page(chromium, live_server: str) -> Iterator[Any]:
+    context = chromium.new_context(base_url=live_server, color_scheme="light")
+    page = context.new_page()
+    page.console_errors = []  # what the console said, for the CSP test
+    page.on("console", lambda message: page.console_errors.append(message.text))
+    page.on("pageerror", lambda error: page.console_errors.append(f"pageerror: {error}"))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def user_id(app: Flask) -> int:
+    with app.app_context():
+        return accounts.register(USERNAME, PASSWORD).id
+
+
+def log_in(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Your library")).to_be_visible()
+    page.wait_for_load_state("load")  # the deferred scripts (htmx, app.js) have run
+
+
+@pytest.fixture
+def add_item(app: Flask, user_id: int):
+    """Put a title in alice's library directly through the service; its id."""
+
+    def add(title: str = "Frieren", type: str = "anime", **fields: Any) -> int:
+        with app.app_context():
+            item = library.add_item(user_id, {"title": title, "type": type, **fields}, Origin.WEB)
+            item_id = item.id
+            db.session.remove()
+        return item_id
+
+    return add
