@@ -1,0 +1,105 @@
+"""Take docs/library-light.png and docs/library-dark.png: the library with demo titles.
+
+    .venv/bin/python -m tests.browser.screenshots
+
+Runs the real app on a temporary SQLite database, served on 127.0.0.1, and drives
+Debian's Chromium; the covers are small generated SVGs, so nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from flask_migrate import upgrade
+
+from tests.browser.harness import CHROMIUM, launch_chromium, serving
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import Origin
+from tracker.services import accounts, library
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+USERNAME, PASSWORD = "demo", "demo1234"
+# title, type, status, progress, max, score, cover colours (None: no cover)
+DEMO = [
+    ("Frieren: Beyond Journey's End", "anime", "current", 17, 28, 95, ("#5b8def", "#b8e1ff")),
+    ("The Apothecary Diaries", "manga", "current", 64, None, 88, ("#8f5bd6", "#f3c4e8")),
+    ("Bocchi the Rock!", "anime", "completed", 12, 12, 90, ("#e85d75", "#ffd166")),
+    ("Dungeon Meshi", "manga", "paused", 41, 97, 84, ("#2a9d8f", "#e9c46a")),
+    ("Pluto", "anime", "planning", 0, 8, None, None),
+    ("Vinland Saga", "manga", "repeating", 120, 214, 92, ("#264653", "#8ab17d")),
+    ("Homemade zine", "manga", "dropped", 3, None, None, None),
+]
+
+
+def cover(colours: tuple[str, str] | None) -> str | None:
+    if colours is None:
+        return None
+    top, bottom = colours
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='84' height='120'>"
+        "<defs><linearGradient id='g' x1='0' y1='0' x2='1' y2='1'>"
+        f"<stop offset='0' stop-color='{top}'/><stop offset='1' stop-color='{bottom}'/>"
+        "</linearGradient></defs><rect width='84' height='120' fill='url(#g)'/>"
+        "<circle cx='58' cy='34' r='14' fill='white' fill-opacity='.45'/></svg>"
+    )
+    return "data:image/svg+xml," + quote(svg)
+
+
+def seed(app) -> None:
+    with app.app_context():
+        upgrade()
+        user = accounts.register(USERNAME, PASSWORD)
+        for title, kind, status, progress, total, score, colours in reversed(DEMO):
+            library.add_item(
+                user.id,
+                {"title": title, "type": kind, "status": status, "progress": progress,
+                 "max_progress": total, "score": score, "cover_url": cover(colours)},
+                Origin.WEB,
+            )  # fmt: skip
+        db.session.remove()
+
+
+def main() -> int:
+    if not CHROMIUM.exists():
+        print("Chromium not installed: apt-get install -y chromium", file=sys.stderr)
+        return 1
+    from playwright.sync_api import expect, sync_playwright
+
+    DOCS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tracker-shots-") as tmp:
+        app = create_app(
+            {"ENV": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db",
+             "SECRET_KEY": "screenshots-only-secret-key-long-enough", "DEMO_USER": False,
+             "INPROCESS_WORKER": False, "RATELIMIT_ENABLED": False}
+        )  # fmt: skip
+        seed(app)
+        with serving(app) as base, sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            for scheme in ("light", "dark"):
+                context = browser.new_context(
+                    base_url=base, color_scheme=scheme, viewport={"width": 1100, "height": 900}
+                )
+                page = context.new_page()
+                page.goto("/login")
+                page.get_by_label("Username").fill(USERNAME)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Log in").click()
+                expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO))
+                page.wait_for_load_state("load")
+                page.get_by_label("Search the catalogue").focus()
+                path = DOCS / f"library-{scheme}.png"
+                page.screenshot(path=str(path), full_page=True)
+                print(f"wrote {path}")
+                context.close()
+            browser.close()
+        with app.app_context():
+            db.engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
