@@ -114,9 +114,19 @@ def app_factory(migrated: str) -> Iterator[Callable[..., Flask]]:
             db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_app(migrated: str) -> Flask:
+    """One app for every test with the default configuration: building an app (and
+    its OpenAPI document) costs more than most tests."""
+    return make_app(migrated)
+
+
 @pytest.fixture
-def app(app_factory) -> Flask:
-    return app_factory()
+def app(shared_app: Flask) -> Iterator[Flask]:
+    yield shared_app
+    with shared_app.app_context():
+        db.session.remove()
+        empty_tables()
 
 
 @pytest.fixture
@@ -173,44 +183,11 @@ def logged_in(browser: Browser) -> Browser:
     return browser
 
 
-class HtmxClient:
-    """The logged-in browser making htmx requests (HX-Request + the page's CSRF header)."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.token = browser.csrf_token()
+class _Verbs:
+    """get/post/patch/delete over the subclass's ``request``."""
 
     def request(self, method: str, url: str, **kwargs):
-        headers = {"HX-Request": "true", "X-CSRFToken": self.token, **kwargs.pop("headers", {})}
-        return self.browser.client.open(url, method=method, headers=headers, **kwargs)
-
-    def get(self, url: str, **kwargs):
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs):
-        return self.request("POST", url, **kwargs)
-
-    def delete(self, url: str, **kwargs):
-        return self.request("DELETE", url, **kwargs)
-
-
-@pytest.fixture
-def htmx(logged_in: Browser) -> HtmxClient:
-    return HtmxClient(logged_in)
-
-
-class ApiClient:
-    """A script calling the JSON API with a bearer token."""
-
-    def __init__(self, client: FlaskClient, token: str | None = None) -> None:
-        self.client = client
-        self.token = token
-
-    def request(self, method: str, url: str, **kwargs):
-        headers = dict(kwargs.pop("headers", {}))
-        if self.token:
-            headers.setdefault("Authorization", f"Bearer {self.token}")
-        return self.client.open(url, method=method, headers=headers, **kwargs)
+        raise NotImplementedError
 
     def get(self, url: str, **kwargs):
         return self.request("GET", url, **kwargs)
@@ -223,6 +200,37 @@ class ApiClient:
 
     def delete(self, url: str, **kwargs):
         return self.request("DELETE", url, **kwargs)
+
+
+class HtmxClient(_Verbs):
+    """The logged-in browser making htmx requests (HX-Request + the page's CSRF header)."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.token = browser.csrf_token()
+
+    def request(self, method: str, url: str, **kwargs):
+        headers = {"HX-Request": "true", "X-CSRFToken": self.token, **kwargs.pop("headers", {})}
+        return self.browser.client.open(url, method=method, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def htmx(logged_in: Browser) -> HtmxClient:
+    return HtmxClient(logged_in)
+
+
+class ApiClient(_Verbs):
+    """A script calling the JSON API with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    def request(self, method: str, url: str, **kwargs):
+        headers = dict(kwargs.pop("headers", {}))
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.client.open(url, method=method, headers=headers, **kwargs)
 
     def add(self, **fields):
         body = {"title": "Frieren", "type": "anime", **fields}
