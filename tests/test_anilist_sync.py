@@ -6,6 +6,7 @@ explicitly (``work(app, now=…)``), so backoff and recovery are tested without 
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -488,3 +489,25 @@ def test_the_in_process_worker_pushes_a_change_within_seconds(app_factory, fake_
     connect(alice)
     alice.add(source="anilist", anilist_id=1, title="Cowboy Bebop", progress=3)
     assert fake.wait_for("SaveMediaListEntry", timeout=10)  # DESIGN §6: within 10 s
+
+
+def test_two_workers_never_send_the_same_change_twice(sync_app, connected, fake, viewer):
+    fake.add_media(20)
+    for anilist_id in range(200_001, 200_021):
+        connected.add(source="anilist", anilist_id=anilist_id, title=f"t{anilist_id}")
+    fake.requests.clear()
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        with sync_app.app_context():
+            start.wait()
+            sync.push_pending()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    saved = [v["mediaId"] for v in graphql(fake, "SaveMediaListEntry")]
+    assert sorted(saved) == list(range(200_001, 200_021))  # each exactly once
+    assert outbox_rows(sync_app) == []
