@@ -8,6 +8,7 @@ from openapi_spec_validator import validate
 from tests.conftest import TEST_CONFIG, make_app
 from tracker import create_app
 from tracker.config import ConfigError
+from tracker.extensions import db
 from tracker.models import User
 
 
@@ -114,3 +115,12 @@ def test_demo_user_setting_seeds_at_start(app_factory):
     app = app_factory(DEMO_USER=True)
     with app.app_context():
         assert User.query.filter_by(username="demo").count() == 1
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("a SQLite setting; this run is on PostgreSQL")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
