@@ -1,6 +1,9 @@
-"""Extension singletons, bound to an app in ``create_app`` so imports never cycle."""
+"""Extension singletons, bound to an app in ``create_app`` so imports never cycle.
 
-from authlib.integrations.flask_client import OAuth
+AniList OAuth is not here: its Authlib client (tracker/clients/oauth.py) is built per
+connection from configuration, so each app (and each test) talks to its own endpoints.
+"""
+
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,6 +28,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 jwt = JWTManager()
 csrf = CSRFProtect()
-oauth = OAuth()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = Api()
