@@ -376,7 +376,10 @@ def test_a_429_storm_sends_nothing_beyond_the_budget(sync_app, connected, fake):
     assert len(fake.operations) == 1  # one 429, then the shared budget stays closed
     rows = outbox_rows(sync_app)
     assert len(rows) == 3
-    assert rows[0].next_attempt_at >= utcnow() + timedelta(seconds=50)
+    # Every row waits for the Retry-After, and no longer than it.
+    for row in rows:
+        assert utcnow() + timedelta(seconds=50) <= row.next_attempt_at
+        assert row.next_attempt_at <= utcnow() + timedelta(seconds=61)
 
 
 def test_a_revoked_token_needs_reauth_and_keeps_every_change(sync_app, connected, fake, viewer):

@@ -59,15 +59,19 @@ def push_pending(*, user_id: int | None = None, now: datetime | None = None) -> 
     """Send due outbox rows (oldest first); returns how many were delivered."""
     now = now or utcnow()
     delivered = 0
-    for row_id, seen in _lease_due_rows(user_id, now):
+    leased = _lease_due_rows(user_id, now)
+    for position, (row_id, seen) in enumerate(leased):
         row = db.session.get(SyncOutbox, row_id)
         if row is None:
             continue
         try:
             delivered += _push(row, seen, now)
         except RateLimited as error:
-            _reschedule(row_id, now + timedelta(seconds=error.retry_after), error.message)
-            break  # the budget is closed for everyone: stop this round
+            # The budget is closed for everyone: this row and the rest of the round
+            # wait for it, rather than for their lease to run out.
+            waiting = [leased_id for leased_id, _ in leased[position:]]
+            _reschedule(waiting, now + timedelta(seconds=error.retry_after), str(error))
+            break
         db.session.commit()
     return delivered
 
@@ -182,11 +186,11 @@ def _delivered(row: SyncOutbox, seen: datetime, entry: ListEntry | None, now: da
         db.session.execute(update(SyncOutbox).where(SyncOutbox.id == row_id).values(**values))
 
 
-def _reschedule(row_id: int, when: datetime, message: str) -> None:
+def _reschedule(row_ids: list[int], when: datetime, message: str) -> None:
     db.session.rollback()
     db.session.execute(
         update(SyncOutbox)
-        .where(SyncOutbox.id == row_id)
+        .where(SyncOutbox.id.in_(row_ids))
         .values(next_attempt_at=when, last_error=message)
     )
     db.session.commit()
