@@ -9,7 +9,9 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import Flask
 
+from tests.conftest import Browser, HtmxClient, remote_config
 from tracker.extensions import db
 from tracker.models import LibraryItem, Media
 from tracker.services import catalog
@@ -90,6 +92,11 @@ def seed_media(app, title="Frieren: Beyond Journey's End", **fields) -> None:
                   **values)
         )  # fmt: skip
         db.session.commit()
+
+
+def pick_form(pick_url: str) -> dict[str, str]:
+    """The add form's fields as a picked suggestion's link carries them."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(pick_url).query).items()}
 
 
 def stored(app, item_id: int) -> LibraryItem | None:
@@ -404,42 +411,73 @@ def test_adding_without_htmx_redirects_to_the_library(htmx, logged_in):
 
 
 # --- suggestions -------------------------------------------------------------------------------
+# Suggestions ask AniList on a local miss, so these tests put the fakes behind the search.
 
 
-def test_suggestions_list_catalogue_matches_as_a_fragment(app, htmx):
-    seed_media(app)
-    response = htmx.get("/suggestions?q=frie&type=anime")
+@pytest.fixture
+def search_app(app_factory, fake_anilist, fake_mangadex, sleeps) -> Flask:
+    return app_factory(**remote_config(fake_anilist[1], fake_mangadex[1], sleeps))
+
+
+@pytest.fixture
+def searcher(search_app) -> HtmxClient:
+    """alice, logged in to ``search_app``, making htmx requests."""
+    browser = Browser(search_app.test_client())
+    assert browser.register().status_code == 302
+    return HtmxClient(browser)
+
+
+@pytest.fixture
+def remote_knows_nothing(fake_anilist, fake_mangadex) -> None:
+    """AniList and MangaDex answer every search with no titles: what shows is the local
+    catalogue."""
+    fake_anilist[0].media.clear()
+    fake_mangadex[0].manga.clear()
+
+
+def suggest(searcher, query: str):
+    return searcher.get(f"/suggestions?{query}")
+
+
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_suggestions_list_catalogue_matches_as_a_fragment(search_app, searcher):
+    seed_media(search_app)
+    response = suggest(searcher, "q=frie&type=anime")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert one(html, "div")["id"] == "suggestions"
     assert "Frieren: Beyond Journey's End" in text(html)
-    assert "Anime · TV · 2023 · 28 episodes" in text(html)
+    assert "Anime · TV · 2023 · 28 episodes · AniList" in text(html)
     pick = one(html, "a", hx_target="#add-form")
     assert pick["hx-get"] == pick["href"]
 
 
-def test_suggestions_say_when_nothing_matches(htmx):
-    html = htmx.get("/suggestions?q=zzz").get_data(as_text=True)
-    assert "Nothing in the catalogue matches “zzz”" in text(html)
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_suggestions_say_when_nothing_matches(searcher):
+    html = suggest(searcher, "q=zzz").get_data(as_text=True)
+    assert "Nothing in the catalogue or on AniList matches “zzz”" in text(html)
 
 
-def test_suggestions_keep_to_the_chosen_type(app, htmx):
-    seed_media(app)
-    assert "Frieren" not in htmx.get("/suggestions?q=frie&type=manga").get_data(as_text=True)
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_suggestions_keep_to_the_chosen_type(search_app, searcher):
+    seed_media(search_app)
+    assert "Frieren" not in suggest(searcher, "q=frie&type=manga").get_data(as_text=True)
 
 
-def test_suggestions_mark_titles_already_in_the_library(app, htmx):
-    seed_media(app)
-    add(htmx, title="Frieren", source="anilist", anilist_id="154587")
-    html = htmx.get("/suggestions?q=frie").get_data(as_text=True)
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_suggestions_mark_titles_already_in_the_library(search_app, searcher):
+    seed_media(search_app)
+    add(searcher, title="Frieren", source="anilist", anilist_id="154587")
+    html = suggest(searcher, "q=frie").get_data(as_text=True)
     assert "In your library" in text(html)
     assert not elements(html, "a", hx_target="#add-form")
 
 
-def test_picking_a_suggestion_fills_the_add_form_and_puts_the_list_away(app, htmx):
-    seed_media(app)
-    pick_url = one(htmx.get("/suggestions?q=frie").get_data(as_text=True), "a")["href"]
-    response = htmx.get(unescape(pick_url))
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_picking_a_suggestion_fills_the_add_form_and_puts_the_list_away(search_app, searcher):
+    seed_media(search_app)
+    pick_url = one(suggest(searcher, "q=frie").get_data(as_text=True), "a")["href"]
+    response = searcher.get(unescape(pick_url))
     html = response.get_data(as_text=True)
     assert one(html, "form")["id"] == "add-form"
     assert one(html, "input", id="add-title")["value"] == "Frieren: Beyond Journey's End"
@@ -451,24 +489,71 @@ def test_picking_a_suggestion_fills_the_add_form_and_puts_the_list_away(app, htm
     assert one(html, "div", id="suggestions")["hx-swap-oob"] == "true"
 
 
-def test_adding_a_picked_suggestion_links_the_catalogue_entry(app, htmx):
-    seed_media(app)
-    pick_url = unescape(one(htmx.get("/suggestions?q=frie").get_data(as_text=True), "a")["href"])
-    form = {key: values[0] for key, values in parse_qs(urlsplit(pick_url).query).items()}
-    response = htmx.post("/items", data=form)
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_adding_a_picked_suggestion_links_the_catalogue_entry(search_app, searcher):
+    seed_media(search_app)
+    pick_url = unescape(one(suggest(searcher, "q=frie").get_data(as_text=True), "a")["href"])
+    response = searcher.post("/items", data=pick_form(pick_url))
     assert toast_of(response)["message"] == "Added Frieren: Beyond Journey's End"
-    item = stored(app, row_id(response.get_data(as_text=True)))
-    with app.app_context():
+    item = stored(search_app, row_id(response.get_data(as_text=True)))
+    with search_app.app_context():
         media = db.session.get(LibraryItem, item.id).media
         assert (media.anilist_id, media.total) == (154587, 28)
     assert item.max_progress_override is None  # the catalogue's total, not an override
 
 
-def test_the_suggestions_url_loaded_directly_is_a_full_page(app, logged_in):
-    seed_media(app)
-    page = logged_in.client.get("/suggestions?q=frie").get_data(as_text=True)
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_the_suggestions_url_loaded_directly_is_a_full_page(search_app, searcher):
+    seed_media(search_app)
+    page = searcher.browser.client.get("/suggestions?q=frie").get_data(as_text=True)
     assert "<html" in page and "Frieren: Beyond Journey's End" in text(page)
     assert one(page, "input", id="add-search")["value"] == "frie"
+
+
+def test_suggestions_come_from_anilist_on_a_local_miss(searcher, fake_anilist):
+    html = suggest(searcher, "q=bebop&type=anime").get_data(as_text=True)
+    assert "Cowboy Bebop" in text(html) and "Anime · TV · 1998 · 26 episodes" in text(html)
+    assert fake_anilist[0].operations == ["Page"]  # one search on AniList
+    assert "showing titles saved here" not in text(html)
+
+
+def test_picking_an_anilist_suggestion_fills_in_its_id_cover_and_total(searcher):
+    html = suggest(searcher, "q=cowboy bebop&type=anime").get_data(as_text=True)
+    picks = [pick_form(unescape(a["href"])) for a in elements(html, "a", hx_target="#add-form")]
+    (form,) = [pick for pick in picks if pick["title"] == "Cowboy Bebop"]
+    assert (form["source"], form["anilist_id"], form["max_progress"]) == ("anilist", "1", "26")
+    assert form["cover_url"].endswith("/bx1.jpg")
+
+
+def test_suggestions_say_when_anilist_is_unreachable(search_app, searcher, fake_anilist):
+    seed_media(search_app)
+    fake_anilist[0].down = True
+    html = suggest(searcher, "q=frie&type=anime").get_data(as_text=True)
+    notice = "AniList is unreachable — showing titles saved here."
+    assert notice in text(html)
+    assert "Frieren: Beyond Journey's End" in text(html)  # the local catalogue still answers
+
+
+def test_suggestions_say_when_anilist_is_busy(searcher, fake_anilist):
+    fake_anilist[0].fail_next(429, headers={"Retry-After": "30"})
+    html = suggest(searcher, "q=bebop&type=anime").get_data(as_text=True)
+    assert "AniList is busy — showing titles saved here; try again in a minute." in text(html)
+
+
+def test_an_empty_search_answers_an_empty_list_and_asks_nobody(searcher, fake_anilist):
+    response = suggest(searcher, "q=++")
+    assert response.status_code == 200
+    assert text(response.get_data(as_text=True)) == ""
+    assert fake_anilist[0].requests == []
+
+
+def test_an_overlong_search_says_why_in_the_list(searcher, fake_anilist):
+    response = suggest(searcher, f"q={'x' * (catalog.MAX_QUERY + 1)}")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert one(html, "div")["id"] == "suggestions"  # the next search still has its target
+    assert f"Search for at most {catalog.MAX_QUERY} characters." in text(html)
+    assert fake_anilist[0].requests == []
 
 
 # --- browsing: filters, sorting, paging ---------------------------------------------------------

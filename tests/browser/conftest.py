@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,12 +10,13 @@ import pytest
 from flask import Flask
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, remote_config
 from tracker.extensions import db
 from tracker.models import Origin
 from tracker.services import accounts, library
 
 USERNAME, PASSWORD = "alice", "password123"
+OTHER_HOSTS = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 
 
 def unavailable(reason: str) -> None:
@@ -39,6 +41,13 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
+def app(app_factory, fake_anilist, fake_mangadex, sleeps) -> Flask:
+    """The app under test, searching the fake AniList and MangaDex: no test reaches the
+    internet (the page below refuses every other host too)."""
+    return app_factory(**remote_config(fake_anilist[1], fake_mangadex[1], sleeps))
+
+
+@pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app under test on 127.0.0.1; ``app`` empties the tables after the server stops."""
     with serving(app) as url:
@@ -48,6 +57,8 @@ def live_server(app: Flask) -> Iterator[str]:
 @pytest.fixture
 def page(chromium, live_server: str) -> Iterator[Any]:
     context = chromium.new_context(base_url=live_server, color_scheme="light")
+    # Covers from the (fake) AniList point at its CDN: only 127.0.0.1 is reachable here.
+    context.route(OTHER_HOSTS, lambda route: route.abort())
     page = context.new_page()
     page.console_errors = []  # what the console said, for the CSP test
     page.on("console", lambda message: page.console_errors.append(message.text))

@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.test_library_pages import seed_media
 from tracker.extensions import db
 from tracker.models import Origin
 from tracker.services import library
@@ -41,13 +40,12 @@ def test_logging_in_through_the_form_shows_the_library(page, user_id):
     expect(page.get_by_role("button", name=re.compile("Log out alice"))).to_be_visible()
 
 
-def test_adding_a_title_from_the_search_box_puts_it_on_top(app, page, add_item):
-    title = "Frieren: Beyond Journey's End"
-    seed_media(app, title)  # 28 episodes, from AniList
+def test_adding_a_title_from_the_search_box_puts_it_on_top(page, add_item):
+    title = "Sousou no Frieren"  # not in the catalogue yet: the (fake) AniList has it, 28 episodes
     add_item("Older title")
     log_in(page)
     mark_the_document(page)
-    page.get_by_label("Search the catalogue").fill("frie")
+    page.get_by_label("Search the catalogue").fill("frieren")
     page.get_by_role("link", name=f"Pick {title}").click()
     expect(page.locator("#add-title")).to_have_value(title)
     expect(page.locator("#add-max")).to_have_value("28")
@@ -174,7 +172,7 @@ def test_pages_and_swaps_raise_no_content_security_policy_violations(page, add_i
     page.goto("/login")
     log_in(page)
     page.get_by_label("Search the catalogue").fill("nothing like this")
-    expect(page.locator("#suggestions")).to_contain_text("Nothing in the catalogue matches")
+    expect(page.locator("#suggestions")).to_contain_text("Nothing in the catalogue")
     page.get_by_role("button", name="One episode more of Frieren").click()
     expect(page.locator(f"#progress-{item_id}")).to_have_text("1")
     page.locator("#filter-type").select_option("anime")

@@ -1,65 +1,28 @@
-"""What one search suggestion shows, whatever the catalogue call that found it.
+"""What the suggestions list says about the remote sources behind it.
 
-The fragment reads ``s.title``, ``s.type`` … which Jinja resolves on this dataclass and
-on the suggestion dicts of the JSON API alike, so the view can switch from
-``catalog.search_local`` to a remote-aware call without touching the template.
+The suggestions themselves are ``catalog.autocomplete``'s result dicts; the fragment
+reads ``s.title``, ``s.total`` … on them as the JSON API's clients do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from sqlalchemy import select
+from tracker.library.display import SOURCE_NAMES
+from tracker.services.remote import RATE_LIMITED, UNAVAILABLE
 
-from tracker.extensions import db
-from tracker.models import LibraryItem, Media
-
-LIMIT = 8
+_TROUBLE = {UNAVAILABLE: "{name} is unreachable", RATE_LIMITED: "{name} is busy"}
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    title: str
-    type: str
-    source: str
-    cover_url: str | None = None
-    total: int | None = None
-    format: str | None = None
-    year: int | None = None
-    anilist_id: int | None = None
-    mangadex_id: str | None = None
-    in_library: bool = False
-
-    @classmethod
-    def from_media(cls, media: Media, *, in_library: bool) -> Suggestion:
-        anilist_id = media.anilist_id
-        if anilist_id is None and media.source == "anilist" and media.external_id.isdigit():
-            anilist_id = int(media.external_id)
-        return cls(
-            title=media.title_preferred,
-            type=media.media_type,
-            source=media.source,
-            cover_url=media.cover_url,
-            total=media.total,
-            format=media.format,
-            year=media.year,
-            anilist_id=anilist_id,
-            mangadex_id=media.external_id if media.source == "mangadex" else None,
-            in_library=in_library,
-        )
-
-
-def from_catalogue(user_id: int, found: Sequence[Media]) -> list[Suggestion]:
-    """Suggestions for catalogue entries, marking those already in the user's library."""
-    ids = [media.id for media in found]
-    if not ids:
-        return []
-    owned = set(
-        db.session.scalars(
-            select(LibraryItem.media_id).where(
-                LibraryItem.user_id == user_id, LibraryItem.media_id.in_(ids)
-            )
-        )
-    )
-    return [Suggestion.from_media(media, in_library=media.id in owned) for media in found]
+def source_notice(sources: Mapping[str, str]) -> str | None:
+    """A sentence for remote sources that did not answer, so offline use is honest:
+    ``AniList is unreachable — showing titles saved here.``"""
+    trouble = [
+        _TROUBLE[state].format(name=SOURCE_NAMES.get(source, source))
+        for source, state in sources.items()
+        if state in _TROUBLE
+    ]
+    if not trouble:
+        return None
+    later = "; try again in a minute" if RATE_LIMITED in sources.values() else ""
+    return f"{' and '.join(trouble)} — showing titles saved here{later}."

@@ -41,7 +41,7 @@ from tracker.schemas import (
     load_form,
 )
 from tracker.services import catalog, library
-from tracker.services.errors import NotFound, ServiceError
+from tracker.services.errors import Invalid, NotFound, ServiceError
 
 bp = Blueprint("library", __name__)
 display.register_template_helpers(bp)
@@ -52,6 +52,7 @@ GONE = "This item no longer exists in your library (removed in another tab?)."
 COUNTS_CHANGED = "library-changed"
 DEFAULT_QUERY = ItemQuerySchema().load({})
 bp.add_app_template_global(DEFAULT_QUERY["per_page"], "DEFAULT_PER_PAGE")
+bp.add_app_template_global(catalog.MAX_QUERY, "MAX_SEARCH")
 
 Errors = dict[str, list[str]]
 
@@ -114,13 +115,24 @@ def _page_url(query: dict, number: int) -> str:
 @bp.get("/suggestions")
 @login_required
 def suggest():
+    """Local catalogue first, AniList on a miss; a source that did not answer is named."""
     q = request.args.get("q", "").strip()[:MAX_TITLE]
     media_type = request.args.get("type") if request.args.get("type") in MEDIA_TYPES else None
-    found = catalog.search_local(q, media_type, limit=suggestions.LIMIT)
+    found, notice, problem = [], None, None
+    if q:  # an empty box answers an empty list, and asks nobody
+        try:
+            answer = catalog.autocomplete(current_user.id, q, media_type)
+        except Invalid as error:  # too long to search for
+            problem = error.message
+        else:
+            found, notice = answer.results, suggestions.source_notice(answer.sources)
     return render(
         "library/new.html",
         "library/partials/_suggestions.html",
-        **_add_context(q=q, found=suggestions.from_catalogue(current_user.id, found)),
+        status=422 if problem else 200,
+        **_add_context(q=q, found=found),
+        notice=notice,
+        problem=problem,
     )
 
 
