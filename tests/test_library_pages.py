@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -13,8 +14,8 @@ from flask import Flask
 
 from tests.conftest import Browser, HtmxClient, remote_config
 from tracker.extensions import db
-from tracker.models import LibraryItem, Media
-from tracker.services import catalog
+from tracker.models import LibraryItem, Media, Origin, SyncOutbox
+from tracker.services import catalog, library
 
 # --- reading the HTML ------------------------------------------------------------
 
@@ -554,6 +555,86 @@ def test_an_overlong_search_says_why_in_the_list(searcher, fake_anilist):
     assert one(html, "div")["id"] == "suggestions"  # the next search still has its target
     assert f"Search for at most {catalog.MAX_QUERY} characters." in text(html)
     assert fake_anilist[0].requests == []
+
+
+# --- where an item stands with AniList -------------------------------------------------------
+
+
+def set_sync_state(app, item_id: int, state: str) -> None:
+    """Put an item in a sync state as the outbox and the worker leave it."""
+    with app.app_context():
+        item = db.session.get(LibraryItem, item_id)
+        if state == "synced":
+            item.synced_at = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
+        else:
+            error = "AniList unreachable: HTTP 503" if state == "error" else None
+            db.session.add(SyncOutbox(user_id=item.user_id, item_id=item.id, op="save",
+                                      anilist_media_id=154587, last_error=error))  # fmt: skip
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("state", "label", "meaning"),
+    [
+        ("synced", "Synced", "Saved on AniList (last at 2024-05-17 09:30 UTC)"),
+        ("pending", "Pending", "Changed here; waiting to be sent to AniList"),
+        ("error", "Sync error", "AniList did not accept the last try; it is retried automatically"),
+    ],
+)
+def test_a_row_shows_where_it_stands_with_anilist(app, htmx, logged_in, state, label, meaning):
+    item_id = add(htmx)
+    set_sync_state(app, item_id, state)
+    row = logged_in.client.get("/").get_data(as_text=True).split(f'id="item-{item_id}"')[1]
+    badge = one(row, "span", **{"class": f"badge sync-badge sync-{state}"})
+    assert badge["title"] == meaning
+    assert f"Anime {label}" in text(row)
+
+
+def test_a_title_not_linked_to_anilist_has_no_sync_badge(htmx, logged_in):
+    add(htmx)
+    assert "sync-badge" not in logged_in.client.get("/").get_data(as_text=True)
+
+
+def test_a_changed_row_keeps_its_sync_badge(app, htmx):
+    item_id = add(htmx)
+    set_sync_state(app, item_id, "pending")
+    assert "Pending" in text(increment(htmx, item_id).get_data(as_text=True))
+
+
+def test_the_item_page_says_where_the_item_stands_with_anilist(app, htmx, logged_in):
+    item_id = add(htmx)
+    set_sync_state(app, item_id, "synced")
+    page = text(logged_in.client.get(f"/items/{item_id}").get_data(as_text=True))
+    assert "AniList sync Synced Saved on AniList; last synced 2024-05-17 09:30 UTC" in page
+
+
+def record_conflict(app, item_id: int, changes: dict) -> None:
+    with app.app_context():
+        item = db.session.get(LibraryItem, item_id)
+        library.record_event(item, "conflict", changes, Origin.ANILIST)
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"winner": "local", "remote": {"status": "paused", "progress": 10, "notes": None}},
+         "Changed here and on AniList; the change made here was newer and was kept. "
+         "AniList had: Status: Paused Progress: 10"),
+        ({"winner": "remote", "local": {"status": "current", "progress": 12, "score": 80}},
+         "Changed here and on AniList; AniList’s change was newer and was applied. "
+         "This copy had: Status: Watching Progress: 12 Score: 80"),
+        ({"remote": "deleted on AniList", "entry_id": 400000001},
+         "Deleted on AniList; kept here. A change made here adds it to AniList again."),
+    ],
+    ids=["local-won", "anilist-won", "deleted-on-anilist"],
+)  # fmt: skip
+def test_the_history_explains_a_sync_conflict(app, htmx, logged_in, changes, said):
+    item_id = add(htmx)
+    record_conflict(app, item_id, changes)
+    page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
+    history = text(page.split('id="history-heading"')[1])
+    assert f"anilist Conflict {said}" in history
 
 
 # --- browsing: filters, sorting, paging ---------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint
@@ -79,10 +80,59 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def shown_value(field: str, value: Any, media_type: str | None = None) -> str:
+    """A field's value in the history: statuses by name, the rest as ``shown``."""
+    if field == "status" and isinstance(value, str):
+        return status_label(value, media_type)
+    return shown(value)
+
+
+# The sync badge on rows and the item page: (label, what it means).
+SYNC_BADGES = {
+    "synced": ("Synced", "Saved on AniList"),
+    "pending": ("Pending", "Changed here; waiting to be sent to AniList"),
+    "error": ("Sync error", "AniList did not accept the last try; it is retried automatically"),
+}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A history entry for an entry changed on both sides, in words."""
+
+    summary: str
+    values: list[tuple[str, str]]  # (field label, value) of the side that lost, if kept
+
+
+def describe_conflict(changes: dict[str, Any], media_type: str | None = None) -> Conflict:
+    """``{"winner": "local", "remote": {...}}``, ``{"winner": "remote", "local": {...}}``
+    or ``{"remote": "deleted on AniList", ...}`` (as the sync service writes them)."""
+    winner = changes.get("winner")
+    if winner == "local":
+        summary = "Changed here and on AniList; the change made here was newer and was kept."
+        lost, side = changes.get("remote"), "AniList had"
+    elif winner == "remote":
+        summary = "Changed here and on AniList; AniList’s change was newer and was applied."
+        lost, side = changes.get("local"), "This copy had"
+    elif changes.get("remote") == "deleted on AniList":
+        return Conflict(
+            "Deleted on AniList; kept here. A change made here adds it to AniList again.", []
+        )
+    else:
+        return Conflict("Changed here and on AniList.", [])
+    if not isinstance(lost, dict):
+        return Conflict(summary, [])
+    values = [(field_label(k), shown_value(k, v, media_type)) for k, v in lost.items()
+              if v is not None]  # fmt: skip
+    return Conflict(f"{summary} {side}:", values)
+
+
 def register_template_helpers(bp: Blueprint) -> None:
-    for helper in (status_label, type_label, format_label, field_label, shown, unit_for):
+    helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
+               describe_conflict, unit_for)  # fmt: skip
+    for helper in helpers:
         bp.add_app_template_global(helper)
     bp.add_app_template_global(STATUS_ORDER, "STATUS_ORDER")
     bp.add_app_template_global(MEDIA_TYPES, "MEDIA_TYPES")
     bp.add_app_template_global(SORT_CHOICES, "SORT_CHOICES")
     bp.add_app_template_global(SOURCE_NAMES, "SOURCE_NAMES")
+    bp.add_app_template_global(SYNC_BADGES, "SYNC_BADGES")
