@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, make_response, render_template, request
@@ -34,12 +35,17 @@ def render(page_template: str, fragment_template: str, status: int = 200, **cont
     return response
 
 
-def toast(response: Response, message: str, level: str = "success") -> Response:
-    """Ask the page to show a toast: htmx fires a ``toast`` event from ``HX-Trigger``."""
+def trigger(response: Response, event: str, detail: Any = True) -> Response:
+    """Have htmx fire ``event`` on the page (``HX-Trigger``), beside any already asked for."""
     triggers = json.loads(response.headers.get("HX-Trigger", "{}") or "{}")
-    triggers["toast"] = {"message": message, "level": level}
+    triggers[event] = detail
     response.headers["HX-Trigger"] = json.dumps(triggers)
     return response
+
+
+def toast(response: Response, message: str, level: str = "success") -> Response:
+    """Ask the page to show a toast: htmx fires a ``toast`` event from ``HX-Trigger``."""
+    return trigger(response, "toast", {"message": message, "level": level})
 
 
 def redirect_client(response: Response, location: str) -> Response:

@@ -10,7 +10,6 @@ never theirs) answers 404 with a row that says so.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 
 from flask import (
@@ -28,7 +27,7 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
 from tracker.extensions import db
-from tracker.htmx import is_htmx, render, toast
+from tracker.htmx import is_htmx, render, toast, trigger
 from tracker.library import display, suggestions
 from tracker.models import MEDIA_TYPES, LibraryItem, Origin
 from tracker.schemas import (
@@ -297,16 +296,6 @@ def _detail_page(
     )
 
 
-# --- settings ----------------------------------------------------------------
-
-
-@bp.get("/settings")
-@login_required
-def settings():
-    """The settings shell; profile, AniList and import/export arrive in later issues."""
-    return render_template("settings/index.html")
-
-
 # --- helpers -----------------------------------------------------------------
 
 
@@ -326,7 +315,4 @@ def _sentence(errors: Errors) -> str:
 
 
 def _counts_changed(response: Response) -> Response:
-    triggers = json.loads(response.headers.get("HX-Trigger") or "{}")
-    triggers[COUNTS_CHANGED] = True
-    response.headers["HX-Trigger"] = json.dumps(triggers)
-    return response
+    return trigger(response, COUNTS_CHANGED)

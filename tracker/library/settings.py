@@ -1,0 +1,127 @@
+"""The settings page, and its AniList section as htmx fragments.
+
+The AniList block (``#anilist-status``) reloads itself whenever the server fires
+``anilist-changed``; a started job answers a fragment that polls its own URL every
+second until the job is done or failed, then fires that event so the block shows
+the new last-sync time and pending count. Each URL also answers a whole page, so
+everything works with JavaScript off.
+"""
+
+from __future__ import annotations
+
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from tracker.htmx import is_htmx, render, toast, trigger
+from tracker.library.views import bp
+from tracker.models import Job
+from tracker.services import anilist, sync
+from tracker.services.errors import NotFound
+
+STATUS = "settings/partials/_anilist.html"
+JOB = "settings/partials/_anilist_job.html"
+# Fired when the connection or its numbers change; the AniList block reloads itself.
+ANILIST_CHANGED = "anilist-changed"
+JOB_NAMES = {"anilist_import": "Import from AniList", "anilist_sync": "Sync with AniList"}
+bp.add_app_template_global(JOB_NAMES, "JOB_NAMES")
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    """Profile, AniList and import/export; ``?connected=`` is where AniList sends people back."""
+    return render_template("settings/index.html", **_anilist_context())
+
+
+@bp.get("/settings/anilist")
+@login_required
+def anilist_status():
+    return _render(STATUS, **_anilist_context())
+
+
+@bp.get("/settings/anilist/connect")
+@login_required
+def anilist_connect():
+    """Off to AniList to approve Tracker; AniList sends the browser back to the callback."""
+    try:
+        return redirect(anilist.connect_url(current_user.id))
+    except anilist.NotConfigured as error:
+        flash(error.message, "error")
+        return redirect(url_for("library.settings", _anchor="anilist"), 303)
+
+
+@bp.post("/settings/anilist/import")
+@login_required
+def anilist_import():
+    return _start_job("anilist_import")
+
+
+@bp.post("/settings/anilist/sync")
+@login_required
+def anilist_sync():
+    return _start_job("anilist_sync")
+
+
+@bp.get("/settings/anilist/jobs/<int:job_id>")
+@login_required
+def anilist_job(job_id: int):
+    """A job's progress; polled by its own fragment until it is done or failed."""
+    job = sync.get_job(current_user.id, job_id)  # another user's job: 404
+    response = _render(JOB, job=job)
+    if is_htmx() and job.state in ("done", "failed"):
+        response = _anilist_changed(toast(response, *_job_outcome(job)))
+    return response
+
+
+@bp.post("/settings/anilist/disconnect")
+@login_required
+def anilist_disconnect():
+    try:
+        anilist.disconnect(current_user.id)
+    except NotFound:
+        message, level = "AniList was already disconnected.", "info"
+    else:
+        message, level = "Disconnected from AniList. Your library stays as it is.", "success"
+    if not is_htmx():
+        flash(message, level)
+        return redirect(url_for("library.settings", _anchor="anilist"), 303)
+    return toast(_render(STATUS, **_anilist_context()), message, level)
+
+
+def _start_job(kind: str) -> Response:
+    try:
+        job = sync.start_job(current_user.id, kind)
+    except NotFound as error:  # disconnected in another tab
+        fragment = render_template("partials/_error.html", message=error.message)
+        return _anilist_changed(toast(make_response(fragment, 404), error.message, "error"))
+    if not is_htmx():
+        return redirect(url_for("library.anilist_job", job_id=job.id), 303)
+    return _render(JOB, job=job)
+
+
+def _anilist_context() -> dict:
+    status = anilist.status(current_user.id)
+    return {
+        "anilist": status,
+        "how_to_configure": None if status["configured"] else anilist.how_to_configure(),
+        # Only a real connection is announced, whatever the query string says.
+        "just_connected": status["connected"] and bool(request.args.get("connected")),
+    }
+
+
+def _render(fragment: str, status: int = 200, **context) -> Response:
+    """The fragment for htmx; the settings page with the fragment in place otherwise."""
+    if not is_htmx():
+        context = {**_anilist_context(), **context}
+    return render("settings/index.html", fragment, status=status, **context)
+
+
+def _job_outcome(job: Job) -> tuple[str, str]:
+    name = JOB_NAMES.get(job.kind, job.kind)
+    if job.state == "failed":
+        return f"{name} failed: {job.error}", "error"
+    return f"{name} finished.", "success"
+
+
+def _anilist_changed(response: Response) -> Response:
+    return trigger(response, ANILIST_CHANGED)
