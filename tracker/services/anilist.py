@@ -20,9 +20,8 @@ from tracker.services.remote import remote
 STATE_LIFETIME = timedelta(minutes=10)
 OK, NEEDS_REAUTH = "ok", "needs_reauth"
 HOW_TO_CONFIGURE = (
-    "AniList is not set up on this server: create a client at anilist.co/settings/developer "
-    "with the redirect URL {redirect}, then set TRACKER_ANILIST_CLIENT_ID and "
-    "TRACKER_ANILIST_CLIENT_SECRET and restart."
+    "Create a client at anilist.co/settings/developer with the redirect URL {redirect}, "
+    "then set TRACKER_ANILIST_CLIENT_ID and TRACKER_ANILIST_CLIENT_SECRET and restart."
 )
 
 
@@ -65,7 +64,7 @@ def _oauth() -> AniListOAuth:
 def connect_url(user_id: int) -> str:
     """Where to send the person to approve Tracker on AniList; the state names them."""
     if not configured():
-        raise NotConfigured(how_to_configure())
+        raise NotConfigured(f"AniList is not set up on this server. {how_to_configure()}")
     now = utcnow()
     state = secrets.token_urlsafe(32)
     db.session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
