@@ -303,3 +303,38 @@ def remote_app(app_factory, fake_anilist, fake_mangadex, sleeps) -> Flask:
 @pytest.fixture
 def remote_api(remote_app: Flask) -> ApiClient:
     return api_client_for(remote_app, "alice")
+
+
+ANILIST_REDIRECT = "http://localhost/anilist/callback"  # what the fake AniList expects
+
+
+def oauth_config(url: str) -> dict:
+    """AniList credentials and OAuth endpoints of the fake served at ``url``."""
+    return {
+        "ANILIST_CLIENT_ID": "tracker-test-client",
+        "ANILIST_CLIENT_SECRET": "tracker-test-secret",
+        "ANILIST_AUTHORIZE_URL": f"{url}/api/v2/oauth/authorize",
+        "ANILIST_TOKEN_URL": f"{url}/api/v2/oauth/token",
+        "ANILIST_REDIRECT_URI": ANILIST_REDIRECT,
+        "ANILIST_PULL_INTERVAL": 0,
+    }
+
+
+@pytest.fixture
+def anilist_app(app_factory, fake_anilist, fake_mangadex, sleeps) -> Flask:
+    """The app with AniList credentials, talking to the fake AniList."""
+    url = fake_anilist[1]
+    return app_factory(**remote_config(url, fake_mangadex[1], sleeps), **oauth_config(url))
+
+
+@pytest.fixture
+def fake(fake_anilist) -> FakeAniList:
+    return fake_anilist[0]
+
+
+@pytest.fixture
+def viewer(fake: FakeAniList):
+    """ayaka on AniList; the fake's consent page approves for her at once."""
+    user = fake.add_user("ayaka", score_format="POINT_10")
+    fake.authorize_as = user.id
+    return user

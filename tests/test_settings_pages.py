@@ -9,34 +9,14 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import Browser, HtmxClient, remote_config
-from tests.test_anilist_sync import oauth_config, work
+from tests.conftest import Browser, HtmxClient
+from tests.test_anilist_sync import work
 from tests.test_library_pages import add, elements, one, text, toast_of, triggers
 from tracker.extensions import db
 from tracker.models import Job
 
 STATUS, CONNECT = "/settings/anilist", "/settings/anilist/connect"
 IMPORT, SYNC = "/settings/anilist/import", "/settings/anilist/sync"
-
-
-@pytest.fixture
-def anilist_app(app_factory, fake_anilist, fake_mangadex, sleeps):
-    """The app with AniList credentials, talking to the fake AniList."""
-    url = fake_anilist[1]
-    return app_factory(**remote_config(url, fake_mangadex[1], sleeps), **oauth_config(url))
-
-
-@pytest.fixture
-def fake(fake_anilist):
-    return fake_anilist[0]
-
-
-@pytest.fixture
-def viewer(fake):
-    """ayaka on AniList; the fake's consent page approves for her at once."""
-    user = fake.add_user("ayaka")
-    fake.authorize_as = user.id
-    return user
 
 
 def person(app, username: str = "alice") -> HtmxClient:

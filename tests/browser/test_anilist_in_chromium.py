@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.test_anilist_sync import oauth_config
+from tests.conftest import oauth_config
 from tracker.services import sync
 
 pytestmark = pytest.mark.browser
