@@ -213,6 +213,15 @@ def test_import_answers_a_fragment_that_polls_its_job(connected):
     assert "Import from AniList: waiting to start…" in text(html)
 
 
+def test_a_job_under_way_shows_again_after_a_reload(connected):
+    connected.post(IMPORT)
+    page = connected.browser.client.get("/settings")
+    html = html_of(page)
+    poller = one(html, "div", hx_trigger="load delay:1s")
+    assert poller["hx-get"].startswith("/settings/anilist/jobs/")
+    assert "Import from AniList: waiting to start…" in text(html)
+
+
 @pytest.mark.usefixtures("anilist_list")
 def test_a_finished_import_shows_its_result_and_stops_polling(anilist_app, connected):
     started = html_of(connected.post(IMPORT))

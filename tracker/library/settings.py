@@ -29,8 +29,11 @@ bp.add_app_template_global(JOB_NAMES, "JOB_NAMES")
 @bp.get("/settings")
 @login_required
 def settings():
-    """Profile, AniList and import/export; ``?connected=`` is where AniList sends people back."""
-    return render_template("settings/index.html", **_anilist_context())
+    """Profile, AniList and import/export; ``?connected=`` is where AniList sends people back.
+
+    A job still under way shows (and goes on polling) after a reload."""
+    job = sync.active_job(current_user.id)
+    return render_template("settings/index.html", job=job, **_anilist_context())
 
 
 @bp.get("/settings/anilist")

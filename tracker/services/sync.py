@@ -407,11 +407,7 @@ def start_job(user_id: int, kind: str) -> Job:
     """Queue an import or sync; one already waiting for this user is reused."""
     if anilist.account_for(user_id) is None:
         raise MissingError("Connect an AniList account first.")
-    job = db.session.scalar(
-        select(Job).where(
-            Job.user_id == user_id, Job.kind == kind, Job.state.in_(("queued", "running"))
-        )
-    )
+    job = active_job(user_id, kind)
     if job is None:
         job = Job(user_id=user_id, kind=kind, state="queued", done=0, params={},
                   created_at=utcnow())  # fmt: skip
@@ -419,6 +415,14 @@ def start_job(user_id: int, kind: str) -> Job:
         db.session.commit()
     outbox.changes_waiting.set()
     return job
+
+
+def active_job(user_id: int, kind: str | None = None) -> Job | None:
+    """The user's queued or running job (of ``kind``), if any."""
+    query = select(Job).where(Job.user_id == user_id, Job.state.in_(("queued", "running")))
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return db.session.scalar(query.order_by(Job.id).limit(1))
 
 
 def get_job(user_id: int, job_id: int) -> Job:
