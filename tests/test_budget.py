@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.fakes import FakeClock
-from tracker.services.remote import DatabaseBudget, DatabaseCache
+from tracker.extensions import db
+from tracker.models import SearchCacheEntry
+from tracker.services import sync
+from tracker.services.remote import DatabaseBudget, DatabaseCache, remote
 
 
 @pytest.fixture
@@ -88,3 +91,12 @@ def test_cached_answers_expire(engines):
     clock.now += 11
     assert cache.get("search:anilist:any:bebop") is None
     assert cache.purge_expired() == 1
+
+
+def test_the_worker_removes_expired_answers(remote_app):
+    with remote_app.app_context():
+        remote().cache.set("search:anilist:any:old", {"state": "ok", "records": []}, ttl=-1)
+        remote().cache.set("search:anilist:any:new", {"state": "ok", "records": []}, ttl=60)
+        sync.work_once()
+        keys = [e.key for e in db.session.query(SearchCacheEntry).all()]
+    assert keys == ["search:anilist:any:new"]

@@ -186,6 +186,16 @@ class Remote:
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
+    _next_purge: float = 0.0
+
+    def purge_expired_answers(self, every: float = 600.0) -> None:
+        """Drop expired cached answers from the database, at most every ``every`` s
+        (Redis expires its own keys)."""
+        now = time.monotonic()
+        if isinstance(self.cache, DatabaseCache) and now >= self._next_purge:
+            self._next_purge = now + every
+            self.cache.purge_expired()
+
     @contextmanager
     def single_flight(self, key: str) -> Iterator[None]:
         """One upstream request per key at a time in this process; the rest wait for it."""

@@ -42,6 +42,7 @@ from tracker.services import anilist, catalog, outbox
 from tracker.services.errors import NotFound as MissingError
 from tracker.services.errors import ServiceError
 from tracker.services.library import record_event
+from tracker.services.remote import remote
 
 LEASE = timedelta(seconds=60)  # a worker that dies mid-push frees its rows after this
 MAX_RETRY_GAP = 30.0  # seconds: failed pushes are retried at most this far apart
@@ -502,8 +503,10 @@ def queue_periodic_pulls(now: datetime | None = None) -> int:
 
 
 def work_once(now: datetime | None = None) -> bool:
-    """One round of the worker: queued jobs, then due pushes, then periodic pulls."""
+    """One round of the worker: queued jobs, then due pushes, then periodic pulls,
+    and now and then the removal of expired search answers."""
     did = run_next_job() is not None
     did = push_pending(now=now) > 0 or did
     queue_periodic_pulls(now)
+    remote().purge_expired_answers()
     return did
