@@ -52,8 +52,6 @@ def autocomplete(query):
 @bp.response(200, MaxAnswerSchema)
 def max_progress(query):
     """How many episodes or chapters a title has (`max` null when unknown)."""
-    if query.get("anilist_id") is None and not (query.get("q") or "").strip():
-        catalog.check_query(None)
     return catalog.max_progress(
         g.user.id,
         query=query.get("q"),
