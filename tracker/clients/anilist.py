@@ -230,6 +230,7 @@ class AniListClient(RemoteClient):
     def __init__(self, url: str, *, token: str | None = None, **options: Any) -> None:
         super().__init__(url, **options)
         self.token = token
+        self.keep = 0  # requests of the shared budget this client leaves for others
 
     def default_budget(self) -> RequestBudget:
         return MemoryBudget(30)  # AniList's "degraded" rate, per process
@@ -238,6 +239,13 @@ class AniListClient(RemoteClient):
         """The same client (session, budget, settings) acting for another token."""
         clone = copy.copy(self)
         clone.token = token
+        return clone
+
+    def keeping(self, requests: int) -> AniListClient:
+        """The same client, leaving ``requests`` of the shared budget for others: what a
+        pull uses, so that pushes always find the budget open."""
+        clone = copy.copy(self)
+        clone.keep = requests
         return clone
 
     # -- transport -------------------------------------------------------------
@@ -257,8 +265,9 @@ class AniListClient(RemoteClient):
             "variables": {k: v for k, v in (variables or {}).items() if v is not None},
         }
         response = self.transport.send(
-            "POST", self.url, json=payload, headers=headers, interactive=interactive
-        )
+            "POST", self.url, json=payload, headers=headers, interactive=interactive,
+            keep=self.keep,
+        )  # fmt: skip
         try:
             body = response.json()
         except ValueError:

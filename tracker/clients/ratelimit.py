@@ -26,13 +26,14 @@ from tracker.clients.errors import Unavailable
 
 @runtime_checkable
 class RequestBudget(Protocol):
-    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+    def acquire(self, block: bool = True, timeout: float | None = None, keep: int = 0) -> bool:
         """Take one request from the budget.
 
         With ``block`` false, answer at once. With ``block`` true, wait until a
         request is free, but give up (return False, without waiting) as soon as
         the wait would end later than ``timeout`` seconds from now
-        (``None``: wait as long as needed).
+        (``None``: wait as long as needed). ``keep`` requests are left in the
+        budget for callers that keep none (pulls leave room for pushes).
         """
         ...
 
@@ -64,10 +65,11 @@ class TokenBucketBudget:
         self.burst = max(1, int(burst if burst is not None else per_minute))
         self._sleep = sleep
 
-    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+    def acquire(self, block: bool = True, timeout: float | None = None, keep: int = 0) -> bool:
         remaining = timeout
+        keep = max(0, min(int(keep), self.burst - 1))  # a full bucket always lets one through
         while True:
-            wait = self._reserve(take=True)
+            wait = self._reserve(take=True, keep=keep)
             if wait <= 0:
                 return True
             # Give up before sleeping when the wait cannot fit in the timeout.
@@ -84,8 +86,9 @@ class TokenBucketBudget:
         if seconds > 0:
             self._penalise(seconds)
 
-    def _reserve(self, take: bool) -> float:
-        """Take a token when one is free (if ``take``); return the wait, 0 when free."""
+    def _reserve(self, take: bool, keep: int = 0) -> float:
+        """Take a token when one is free beyond ``keep`` (if ``take``); return the wait,
+        0 when free."""
         raise NotImplementedError
 
     def _penalise(self, seconds: float) -> None:
@@ -110,18 +113,18 @@ class MemoryBudget(TokenBucketBudget):
         self._last = clock()
         self._closed_until = -math.inf
 
-    def _reserve(self, take: bool) -> float:
+    def _reserve(self, take: bool, keep: int = 0) -> float:
         with self._lock:
             now = self._clock()
             if now < self._closed_until:
                 return self._closed_until - now
             self._tokens = min(self.burst, self._tokens + max(0.0, now - self._last) * self.rate)
             self._last = max(self._last, now)
-            if self._tokens >= 1:
+            if self._tokens >= 1 + keep:
                 if take:
                     self._tokens -= 1
                 return 0.0
-            return (1 - self._tokens) / self.rate
+            return (1 + keep - self._tokens) / self.rate
 
     def _penalise(self, seconds: float) -> None:
         with self._lock:
@@ -147,6 +150,7 @@ _RESERVE_SCRIPT = (
     _LUA_NOW
     + """
 local rate, burst, take = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1'
+local keep = tonumber(ARGV[5]) or 0
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'last', 'closed_until')
 local tokens = tonumber(state[1]) or burst
 local last = tonumber(state[2]) or now
@@ -156,10 +160,10 @@ if now < closed_until then
 end
 tokens = math.min(burst, tokens + math.max(0, now - last) * rate)
 local wait = 0
-if tokens >= 1 then
+if tokens >= 1 + keep then
   if take then tokens = tokens - 1 end
 else
-  wait = (1 - tokens) / rate
+  wait = (1 + keep - tokens) / rate
 end
 if take then
   redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens),
@@ -223,8 +227,8 @@ class RedisBudget(TokenBucketBudget):
         except self._redis_errors as exc:
             raise Unavailable(str(exc), source="Rate-limit store (Redis)") from exc
 
-    def _reserve(self, take: bool) -> float:
-        return float(self._run(self._reserve_script, self.rate, self.burst, int(take)))
+    def _reserve(self, take: bool, keep: int = 0) -> float:
+        return float(self._run(self._reserve_script, self.rate, self.burst, int(take), keep))
 
     def _penalise(self, seconds: float) -> None:
         self._run(self._penalise_script, seconds, self.rate, self.burst)

@@ -70,9 +70,11 @@ class Transport:
         *,
         headers: Mapping[str, str] | None = None,
         interactive: bool = False,
+        keep: int = 0,
         **kwargs: Any,
     ) -> requests.Response:
-        """Send one logical request; ``interactive`` means one quick attempt, never a wait."""
+        """Send one logical request; ``interactive`` means one quick attempt, never a wait.
+        ``keep``: requests of the budget this one must leave for others."""
         attempts = 1 if interactive else self.retries + 1
         timeout = self.interactive_timeout if interactive else self.timeout
         all_headers = {"User-Agent": self.user_agent, **(headers or {})}
@@ -80,7 +82,7 @@ class Transport:
         for attempt in range(attempts):
             if attempt:
                 self.sleep(self.backoff(attempt - 1))
-            self._take_budget(interactive)
+            self._take_budget(interactive, keep)
             try:
                 response = self.session.request(
                     method, url, headers=all_headers, timeout=timeout, **kwargs
@@ -109,10 +111,10 @@ class Transport:
         ceiling = min(self.backoff_max, self.backoff_base * 2**attempt)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def _take_budget(self, interactive: bool) -> None:
+    def _take_budget(self, interactive: bool, keep: int = 0) -> None:
         # Someone typing never waits; background work waits a little, then gives up
         # so that a worker can reschedule instead of holding a thread.
-        if not self.budget.acquire(block=not interactive, timeout=self.budget_wait):
+        if not self.budget.acquire(block=not interactive, timeout=self.budget_wait, keep=keep):
             wait = self.budget.seconds_until_free()
             raise RateLimited(max(wait, 1.0), "request budget spent", source=self.source)
 

@@ -55,7 +55,7 @@ class DatabaseBudget(TokenBucketBudget):
         self.name = name
         self._clock = clock
 
-    def _reserve(self, take: bool) -> float:
+    def _reserve(self, take: bool, keep: int = 0) -> float:
         table = RateBudget.__table__
         for _ in range(20):
             now = self._clock()
@@ -73,8 +73,8 @@ class DatabaseBudget(TokenBucketBudget):
                 if now < closed_until:
                     return closed_until - now
                 available = min(self.burst, tokens + max(0.0, now - last) * self.rate)
-                if available < 1:
-                    return (1 - available) / self.rate
+                if available < 1 + keep:
+                    return (1 + keep - available) / self.rate
                 if not take:
                     return 0.0
                 taken = conn.execute(
