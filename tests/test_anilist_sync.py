@@ -203,8 +203,10 @@ def test_importing_twice_never_duplicates(anilist_app, connected, remote_list):
 
 
 def test_import_links_a_title_added_by_hand_instead_of_doubling_it(anilist_app, connected,
-                                                                    remote_list):  # fmt: skip
+                                                                    remote_list, fake):  # fmt: skip
     mine = connected.add(title="cowboy bebop", notes="typed by hand")
+    bebop = next(e for e in fake.entries_of(remote_list.id) if e.media_id == 1)
+    bebop.updated_at = int(utcnow().timestamp()) + 3600  # newer on AniList: its values win
     job = run_job(anilist_app, connected, "/api/anilist/import")
     assert job["result"]["added"] == 3
     linked = connected.get(f"/api/library/items/{mine['id']}").get_json()
@@ -444,12 +446,14 @@ def test_a_sync_with_a_revoked_token_fails_clearly(anilist_app, connected, remot
 
 def test_periodic_pulls_are_queued_for_healthy_accounts(anilist_app, connected):
     anilist_app.config["ANILIST_PULL_INTERVAL"] = 60
+    work(anilist_app)  # the first sync, queued when the account was connected
+    later = utcnow() + timedelta(seconds=61)
     with anilist_app.app_context():
-        assert sync.queue_periodic_pulls() == 1
-        assert sync.queue_periodic_pulls() == 1  # the same queued job, not a second one
+        assert sync.queue_periodic_pulls(later) == 1
+        assert sync.queue_periodic_pulls(later) == 0  # one is queued already: no second
         from tracker.models import Job
 
-        assert db.session.query(Job).count() == 1
+        assert db.session.query(Job).filter_by(state="queued").count() == 1
 
 
 def test_the_in_process_worker_pushes_a_change_within_seconds(app_factory, fake_anilist, viewer,

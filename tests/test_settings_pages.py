@@ -258,6 +258,7 @@ def test_sync_now_runs_a_sync_and_shows_its_result(anilist_app, connected, fake,
 
 
 def test_a_failed_job_says_why(anilist_app, connected, fake, viewer):
+    work(anilist_app)  # the import that connecting started
     fake.revoke(next(t for t, uid in fake.tokens.items() if uid == viewer.id))
     started = html_of(connected.post(SYNC))
     work(anilist_app)

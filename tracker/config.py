@@ -29,6 +29,7 @@ DEFAULTS: dict[str, object] = {
     "ANILIST_REDIRECT_URI": None,  # default: this server's /api/anilist/callback
     "ANILIST_PULL_INTERVAL": 900,  # seconds between automatic pulls; 0 turns them off
     "WORKER_POLL_SECONDS": 1.0,
+    "JOB_RETENTION_DAYS": 7,  # finished jobs older than this are removed by the worker
     "MANGADEX_API_URL": "https://api.mangadex.org",
     "SEARCH_CACHE_TTL": 6 * 3600,  # seconds a remote search answer is reused
     "SEARCH_FAILURE_TTL": 60,  # seconds a failed search is not retried

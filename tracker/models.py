@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     select,
 )
@@ -255,6 +256,12 @@ class AniListAccount(db.Model):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Connected but never merged: nothing is pulled or pushed until the owner chooses.
+    first_sync_pending: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=false())  # fmt: skip
+    # Periodic pulls that failed in a row, and when the next one may be tried.
+    pull_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OAuthState(db.Model):
@@ -287,7 +294,11 @@ class SyncOutbox(db.Model):
     anilist_media_id: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What went wrong, in words the person can act on (shown as the item's sync error).
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when AniList refused the change (or it could not be mapped): quarantined, not
+    # retried until the item is edited again.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

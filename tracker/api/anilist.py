@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import g, redirect, render_template, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from tracker.api.access import authenticate, login_required
 from tracker.schemas import AniListStatusSchema, JobEnvelopeSchema, JobSchema
@@ -18,6 +18,35 @@ jobs_bp.before_request(authenticate)
 
 class ConnectUrlSchema(Schema):
     url = fields.String()
+
+
+class FirstSyncChoiceSchema(Schema):
+    policy = fields.String(
+        required=True,
+        validate=validate.OneOf(sync.POLICIES),
+        metadata={"description": "newest: the newer side of each title wins (recommended); "
+                  "mine: this library wins; theirs: AniList wins"},
+    )  # fmt: skip
+
+
+class FirstSyncExampleSchema(Schema):
+    item_id = fields.Integer()
+    title = fields.String()
+    field = fields.String()
+    local = fields.Raw(allow_none=True)
+    remote = fields.Raw(allow_none=True)
+    winner = fields.String(metadata={"enum": ["local", "remote"]})
+
+
+class FirstSyncPreviewSchema(Schema):
+    pending = fields.Boolean(metadata={"description": "waiting for the owner's choice"})
+    entries = fields.Integer(metadata={"description": "entries on the AniList list"})
+    differ = fields.Integer(metadata={"description": "titles on both sides that differ"})
+    local_newer = fields.Integer()
+    remote_newer = fields.Integer()
+    only_here = fields.Integer(metadata={"description": "would be created on AniList"})
+    only_there = fields.Integer(metadata={"description": "would be added here"})
+    examples = fields.List(fields.Nested(FirstSyncExampleSchema))
 
 
 class CallbackSchema(Schema):
@@ -45,6 +74,7 @@ def callback(args):
         account = anilist.finish_connect(args.get("state"), args.get("code"))
     except ServiceError as error:
         return _connect_page(error.message, error.status)
+    sync.settle_first_connect(account.user_id)
     if current_user.is_authenticated and current_user.id == account.user_id:
         return redirect(url_for("library.settings", connected=account.name))
     return _connect_page(f"Connected to AniList as {account.name}. You can close this page.", 200)
@@ -84,6 +114,26 @@ def start_import():
 def start_sync():
     """Send pending changes, then apply what changed on AniList, in the background."""
     return _accepted(sync.start_job(g.user.id, "anilist_sync"))
+
+
+@bp.route("/first-sync")
+@bp.response(200, FirstSyncPreviewSchema)
+@login_required
+def first_sync_preview():
+    """What the first merge with AniList would change on each side (changes nothing).
+
+    Answers 503 when AniList cannot be read just now."""
+    return sync.preview_first_sync(g.user.id)
+
+
+@bp.route("/first-sync", methods=["POST"])
+@bp.arguments(FirstSyncChoiceSchema)
+@bp.response(202, JobEnvelopeSchema)
+@login_required
+def first_sync_apply(args):
+    """Merge with AniList by the chosen policy, in the background; until then nothing is
+    pulled or pushed for a newly connected account."""
+    return _accepted(sync.start_job(g.user.id, sync.FIRST_SYNC, policy=args["policy"]))
 
 
 def _accepted(job):

@@ -16,13 +16,15 @@ from tracker.htmx import is_htmx, render, toast, trigger
 from tracker.library.views import bp
 from tracker.models import Job
 from tracker.services import anilist, sync
-from tracker.services.errors import NotFound
+from tracker.services.errors import Invalid, NotFound
 
 STATUS = "settings/partials/_anilist.html"
 JOB = "settings/partials/_anilist_job.html"
 # Fired when the connection or its numbers change; the AniList block reloads itself.
 ANILIST_CHANGED = "anilist-changed"
-JOB_NAMES = {"anilist_import": "Import from AniList", "anilist_sync": "Sync with AniList"}
+FIRST_SYNC = "settings/partials/_first_sync.html"
+JOB_NAMES = {"anilist_import": "Import from AniList", "anilist_sync": "Sync with AniList",
+             "anilist_first_sync": "First sync with AniList"}  # fmt: skip
 bp.add_app_template_global(JOB_NAMES, "JOB_NAMES")
 
 
@@ -33,7 +35,9 @@ def settings():
 
     A job still under way shows (and goes on polling) after a reload."""
     job = sync.active_job(current_user.id)
-    return render_template("settings/index.html", job=job, **_anilist_context())
+    first_sync = _first_sync_preview() if job is None else None
+    return render_template("settings/index.html", job=job, first_sync=first_sync,
+                           **_anilist_context())  # fmt: skip
 
 
 @bp.get("/settings/anilist")
@@ -65,6 +69,13 @@ def anilist_sync():
     return _start_job("anilist_sync")
 
 
+@bp.post("/settings/anilist/first-sync")
+@login_required
+def anilist_first_sync():
+    """The person's choice for the first merge; the job's progress replaces the choice."""
+    return _start_job(sync.FIRST_SYNC, policy=request.form.get("policy", ""))
+
+
 @bp.get("/settings/anilist/jobs/<int:job_id>")
 @login_required
 def anilist_job(job_id: int):
@@ -91,12 +102,13 @@ def anilist_disconnect():
     return toast(_render(STATUS, **_anilist_context()), message, level)
 
 
-def _start_job(kind: str) -> Response:
+def _start_job(kind: str, **options: str) -> Response:
     try:
-        job = sync.start_job(current_user.id, kind)
-    except NotFound as error:  # disconnected in another tab
+        job = sync.start_job(current_user.id, kind, **options)
+    except (NotFound, Invalid) as error:  # disconnected in another tab, or a forged choice
         fragment = render_template("partials/_error.html", message=error.message)
-        return _anilist_changed(toast(make_response(fragment, 404), error.message, "error"))
+        response = toast(make_response(fragment, error.status), error.message, "error")
+        return _anilist_changed(response)
     if not is_htmx():
         return redirect(url_for("library.anilist_job", job_id=job.id), 303)
     return _render(JOB, job=job)
@@ -110,6 +122,16 @@ def _anilist_context() -> dict:
         # Only a real connection is announced, whatever the query string says.
         "just_connected": status["connected"] and bool(request.args.get("connected")),
     }
+
+
+def _first_sync_preview() -> dict | None:
+    """What the first merge would change, while the account waits for the choice."""
+    if not anilist.status(current_user.id)["first_sync_pending"]:
+        return None
+    try:
+        return sync.preview_first_sync(current_user.id)
+    except sync.AniListUnreachable as error:
+        return {"error": error.message}
 
 
 def _render(fragment: str, status: int = 200, **context) -> Response:

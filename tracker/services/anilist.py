@@ -88,8 +88,12 @@ def finish_connect(state: str | None, code: str | None) -> AniListAccount:
     if account is None:
         account = AniListAccount(user_id=user_id)
         db.session.add(account)
+        # Neither side is the truth: nothing moves until the owner chooses how to merge
+        # (sync.settle_first_connect starts at once when there is nothing to choose).
+        account.first_sync_pending = True
     elif account.anilist_user_id != viewer["id"]:
         _forget_remote_links(user_id)  # another AniList account: old entry ids mean nothing
+        account.first_sync_pending = True
     expires_in = token.get("expires_in")
     account.anilist_user_id = viewer["id"]
     account.name = viewer["name"]
@@ -147,7 +151,8 @@ def status(user_id: int) -> dict[str, Any]:
     if account is None:
         return {"configured": configured(), "connected": False, "state": "disconnected",
                 "name": None, "anilist_user_id": None, "last_sync_at": None,
-                "pending": outbox.pending_count(user_id), "last_error": None}  # fmt: skip
+                "pending": outbox.pending_count(user_id), "last_error": None,
+                "first_sync_pending": False}  # fmt: skip
     return {
         "configured": configured(),
         "connected": True,
@@ -157,6 +162,7 @@ def status(user_id: int) -> dict[str, Any]:
         "last_sync_at": account.last_sync_at,
         "pending": outbox.pending_count(user_id),
         "last_error": account.last_error,
+        "first_sync_pending": account.first_sync_pending,
     }
 
 

@@ -28,7 +28,9 @@ def note_change(item: LibraryItem, kind: str) -> None:
         return
     op = "delete" if kind == "deleted" else "save"
     now = utcnow()
-    values = {"op": op, "updated_at": now, "anilist_media_id": item.media.anilist_id}
+    # An edit also lifts a quarantine: the item is sent again as it is now.
+    values = {"op": op, "updated_at": now, "anilist_media_id": item.media.anilist_id,
+              "failed_at": None, "last_error": None}  # fmt: skip
     if item.anilist_entry_id is not None:
         values["anilist_entry_id"] = item.anilist_entry_id
     table = SyncOutbox.__table__

@@ -3,10 +3,19 @@
 Push: the worker drains ``sync_outbox``. A row is leased by moving its
 ``next_attempt_at`` forward (compare-and-set, with ``SKIP LOCKED`` on PostgreSQL),
 so several workers never send the same row together; after a send it is removed
-only if no edit arrived meanwhile, otherwise the newer state goes out next.
+only if no edit arrived meanwhile, otherwise the newer state goes out next. Each
+row is sent on its own: a change AniList refuses (or that cannot be mapped to
+AniList's fields) is quarantined on its row with the reason, and the round goes on.
+
 Pull: pending pushes go first, then the whole list is read and applied. An entry
-changed on both sides since the last sync is settled last-write-wins and written
-to the item's history as a conflict. Import is the same pull, recorded as ``import``.
+changed on both sides since the last sync is settled field by field by the newer
+side and the losing values are written to the item's history as a conflict.
+
+First connect and import: the same merge, with nothing assumed about either side
+(see ``_winner``); local titles with an AniList id that AniList lacks are queued to
+be created there. An account connected for the first time waits for its owner to
+choose ``newest``, ``mine`` or ``theirs`` (``preview_first_sync`` shows what each
+would change); until then nothing is pulled or pushed for it.
 """
 
 from __future__ import annotations
@@ -18,9 +27,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 
 from tracker.clients import (
+    AniListClient,
     BadResponse,
     ClientError,
     ListEntry,
@@ -28,6 +38,7 @@ from tracker.clients import (
     RateLimited,
     Unauthorized,
 )
+from tracker.clients.anilist import iso_to_fuzzy
 from tracker.extensions import db
 from tracker.models import (
     AniListAccount,
@@ -40,7 +51,7 @@ from tracker.models import (
 )
 from tracker.services import anilist, catalog, outbox
 from tracker.services.errors import NotFound as MissingError
-from tracker.services.errors import ServiceError
+from tracker.services.errors import ServiceError, invalid
 from tracker.services.library import record_event
 from tracker.services.remote import remote
 
@@ -48,45 +59,91 @@ LEASE = timedelta(seconds=60)  # a worker that dies mid-push frees its rows afte
 MAX_RETRY_GAP = 30.0  # seconds: failed pushes are retried at most this far apart
 REAUTH_RETRY = timedelta(seconds=30)
 PUSH_BATCH = 50
-JOB_KINDS = ("anilist_import", "anilist_sync")
+# A failing pull waits PULL_BACKOFF_BASE · 2^(failures-1) seconds, jittered down to half
+# and never more than PULL_BACKOFF_CAP; one success resets it.
+PULL_BACKOFF_BASE = 30.0
+PULL_BACKOFF_CAP = 3600.0
+# Share of the AniList budget a pull leaves for pushes (DESIGN §6: a change reaches a
+# healthy AniList within 10 s, whatever pulls are running).
+PUSH_RESERVE_SHARE = 0.2
+PRUNE_EVERY = timedelta(hours=1)
+IMPORT, SYNC, FIRST_SYNC = "anilist_import", "anilist_sync", "anilist_first_sync"
+JOB_KINDS = (IMPORT, SYNC, FIRST_SYNC)  # every one of them reads the whole AniList list
+POLICIES = ("newest", "mine", "theirs")
 ENTRY_FIELDS = ("status", "progress", "progress_volumes", "score", "notes", "repeat",
                 "private", "started_on", "completed_on")  # fmt: skip
+PREVIEW_EXAMPLES = 5
+
+
+class AniListUnreachable(ServiceError):
+    status = 503
+    code = "anilist_unavailable"
+
+
+class Refused(Exception):
+    """A change retrying cannot fix: AniList refused it, or it cannot be put in
+    AniList's terms. ``message`` tells the person what happened and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # --- push ------------------------------------------------------------------------------
 
 
-def push_pending(*, user_id: int | None = None, now: datetime | None = None) -> int:
-    """Send due outbox rows (oldest first); returns how many were delivered."""
+def push_pending(
+    *, user_id: int | None = None, now: datetime | None = None, skip_user: int | None = None
+) -> int:
+    """Send due outbox rows (oldest first); returns how many were delivered.
+
+    Each row is sent on its own: one that fails, whatever the reason, never keeps
+    the rows after it (anyone's) from going out in the same round."""
     now = now or utcnow()
     delivered = 0
-    leased = _lease_due_rows(user_id, now)
+    leased = _lease_due_rows(user_id, skip_user, now)
     for position, (row_id, seen) in enumerate(leased):
-        row = db.session.get(SyncOutbox, row_id)
-        if row is None:
-            continue
         try:
+            row = db.session.get(SyncOutbox, row_id)
+            if row is None:
+                continue
             delivered += _push(row, seen, now)
+            db.session.commit()
         except RateLimited as error:
             # The budget is closed for everyone: this row and the rest of the round
             # wait for it, rather than for their lease to run out.
             waiting = [leased_id for leased_id, _ in leased[position:]]
             _reschedule(waiting, now + timedelta(seconds=error.retry_after), str(error))
             break
-        db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("Pushing outbox row %s failed", row_id)
+            message = "Sending to AniList failed unexpectedly; it will be tried again."
+            _reschedule([row_id], now + timedelta(seconds=MAX_RETRY_GAP), message)
     return delivered
 
 
-def _lease_due_rows(user_id: int | None, now: datetime) -> list[tuple[int, datetime]]:
+def _lease_due_rows(
+    user_id: int | None, skip_user: int | None, now: datetime
+) -> list[tuple[int, datetime]]:
+    waiting_for_choice = exists().where(
+        AniListAccount.user_id == SyncOutbox.user_id, AniListAccount.first_sync_pending
+    )
     query = (
         select(SyncOutbox.id, SyncOutbox.next_attempt_at, SyncOutbox.updated_at)
-        .where(SyncOutbox.next_attempt_at <= now)
+        .where(
+            SyncOutbox.next_attempt_at <= now,
+            SyncOutbox.failed_at.is_(None),  # quarantined until the item is edited
+            ~waiting_for_choice,  # first connect: nothing moves before the owner chooses
+        )
         .order_by(SyncOutbox.id)
         .limit(PUSH_BATCH)
         .with_for_update(skip_locked=True)  # PostgreSQL: other workers skip these rows
     )
     if user_id is not None:
         query = query.where(SyncOutbox.user_id == user_id)
+    if skip_user is not None:
+        query = query.where(SyncOutbox.user_id != skip_user)
     leased = []
     for row_id, due, updated in db.session.execute(query).all():
         taken = db.session.execute(
@@ -118,6 +175,9 @@ def _push(row: SyncOutbox, seen: datetime, now: datetime) -> int:
         return 0
     except RateLimited:
         raise
+    except Refused as refusal:
+        _quarantine(row, seen, refusal.message, now)
+        return 0
     except ClientError as error:
         row.attempts += 1
         row.last_error = str(error)  # "AniList unreachable: HTTP 503"
@@ -130,7 +190,7 @@ def _push(row: SyncOutbox, seen: datetime, now: datetime) -> int:
     return 1
 
 
-def _send(client, row: SyncOutbox) -> ListEntry | None:
+def _send(client: AniListClient, row: SyncOutbox) -> ListEntry | None:
     if row.op == "delete":
         if row.anilist_entry_id is None:
             return None
@@ -141,15 +201,26 @@ def _send(client, row: SyncOutbox) -> ListEntry | None:
     if item is None:
         return None
     fields = _entry_values(item)
-    if item.anilist_entry_id is not None:
-        try:
-            return client.save_entry(entry_id=item.anilist_entry_id, **fields)
-        except (NotFound, BadResponse):
-            pass  # the entry was deleted on AniList: the local change creates it again
-    return client.save_entry(media_id=row.anilist_media_id, **fields)
+    try:
+        if item.anilist_entry_id is not None:
+            try:
+                return client.save_entry(entry_id=item.anilist_entry_id, **fields)
+            except (NotFound, BadResponse):
+                pass  # the entry was deleted on AniList: the local change creates it again
+        return client.save_entry(media_id=row.anilist_media_id, **fields)
+    except BadResponse as error:
+        raise Refused(f"AniList refused this entry: {error.detail or error.message}. "
+                      "Edit the item to try again.") from error  # fmt: skip
 
 
 def _entry_values(item: LibraryItem) -> dict[str, Any]:
+    """The item in AniList's terms; ``Refused`` when a stored value has none."""
+    try:
+        for name in ("started_on", "completed_on"):
+            iso_to_fuzzy(getattr(item, name))
+    except (ValueError, TypeError) as error:
+        raise Refused(f"This entry cannot be sent to AniList: {error}. "
+                      "Edit the item to try again.") from error  # fmt: skip
     return {
         "status": item.status,
         "progress": item.progress,
@@ -161,6 +232,24 @@ def _entry_values(item: LibraryItem) -> dict[str, Any]:
         "started_at": item.started_on,
         "completed_at": item.completed_on,
     }
+
+
+def _quarantine(row: SyncOutbox, seen: datetime, message: str, now: datetime) -> None:
+    """Park a refused row with its reason until the item is edited again; an edit that
+    arrived while it was being sent goes out instead (it may be the fix)."""
+    row_id = row.id
+    db.session.expunge(row)
+    parked = db.session.execute(
+        update(SyncOutbox)
+        .where(SyncOutbox.id == row_id, SyncOutbox.updated_at == seen)
+        .values(
+            failed_at=now, last_error=message, next_attempt_at=now, attempts=SyncOutbox.attempts + 1
+        )
+    ).rowcount
+    if not parked:
+        db.session.execute(
+            update(SyncOutbox).where(SyncOutbox.id == row_id).values(next_attempt_at=now)
+        )
 
 
 def _delivered(row: SyncOutbox, seen: datetime, entry: ListEntry | None, now: datetime) -> None:
@@ -203,7 +292,7 @@ def _retry_gap(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-# --- pull --------------------------------------------------------------------------------
+# --- pull and merge ----------------------------------------------------------------------
 
 
 @dataclass
@@ -219,8 +308,20 @@ class PullResult:
                 "conflicts": self.conflicts, "unmatched": self.unmatched}  # fmt: skip
 
 
-def pull(user_id: int, *, origin: Origin, job: Job | None = None) -> PullResult:
+def pull(
+    user_id: int,
+    *,
+    origin: Origin,
+    job: Job | None = None,
+    merge: str | None = None,
+    now: datetime | None = None,
+) -> PullResult:
     """Read the user's whole AniList list and apply what changed there.
+
+    ``merge`` (a policy of ``POLICIES``) makes it a first connect or an import: items
+    never synced are merged too, and local titles AniList lacks are queued to be
+    created there; the account then counts as synced. Between chunks the pushes of
+    other accounts that fell due are sent (a long import never makes them wait).
 
     The library is loaded once; each chunk of up to 500 entries costs one catalogue
     query, batched inserts for what is new, and one commit (progress shows, and an
@@ -229,7 +330,7 @@ def pull(user_id: int, *, origin: Origin, job: Job | None = None) -> PullResult:
     account = anilist.account_for(user_id)
     if account is None:
         raise MissingError("No AniList account is connected.")
-    client = anilist.client_for(account)
+    client = _pull_client(account)
     state = _LibraryState.load(user_id)
     result = PullResult()
     seen_entries: set[int] = set()
@@ -246,8 +347,9 @@ def pull(user_id: int, *, origin: Origin, job: Job | None = None) -> PullResult:
                 created = []
                 for entry in entries:
                     seen_entries.add(entry["entry_id"])
-                    media_of = media.get(entry["media_id"])
-                    item = _apply(state, entry, media_of, media_type, origin, result)
+                    decision = _decide(state, entry, merge or "newest")
+                    item = _apply(state, decision, media.get(entry["media_id"]), media_type,
+                                  origin, result)  # fmt: skip
                     if item is not None:
                         created.append(item)
                 db.session.flush()  # the new items get their ids in one batch
@@ -258,12 +360,24 @@ def pull(user_id: int, *, origin: Origin, job: Job | None = None) -> PullResult:
                     job.total = max(job.total or 0, job.done)
                 db.session.commit()
                 chunk, more = chunk + 1, answer["has_next_chunk"]
+                if more:
+                    push_pending(now=now, skip_user=user_id)
+        if merge is not None:
+            _create_missing_on_anilist(state)
         _forget_deleted_entries(state, seen_entries, result)
         account.last_pull_at = account.last_sync_at = utcnow()
+        if merge is not None:
+            account.first_sync_pending = False
         db.session.commit()
     finally:
         session.expire_on_commit = expire_on_commit
     return result
+
+
+def _pull_client(account: AniListAccount) -> AniListClient:
+    """A client for reading the whole list: it leaves part of the budget for pushes."""
+    per_minute = float(current_app.config["ANILIST_RATE_PER_MINUTE"])
+    return anilist.client_for(account).keeping(max(1, int(per_minute * PUSH_RESERVE_SHARE)))
 
 
 @dataclass
@@ -272,6 +386,7 @@ class _LibraryState:
     by_media: dict[int, LibraryItem]
     title_only: dict[tuple[str, str], list[LibraryItem]]
     pending: set[int]
+    seen_media: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, user_id: int) -> _LibraryState:
@@ -289,84 +404,178 @@ class _LibraryState:
         )
         return cls(user_id, by_media, title_only, pending)
 
-
-def _apply(
-    state: _LibraryState,
-    entry: ListEntry,
-    media: Media | None,
-    media_type: str,
-    origin: Origin,
-    result: PullResult,
-) -> LibraryItem | None:
-    """Apply one AniList entry; returns the item when it is new (its event comes later)."""
-    if media is None:
-        result.unmatched.append(f"AniList entry {entry['entry_id']}: no title data")
-        return None
-    item = state.by_media.get(entry["media_id"]) or _link_title_only(state, media)
-    values = _values_from(entry)
-    remote_at = _from_unix(entry["updated_at"])
-    link = {"anilist_entry_id": entry["entry_id"], "remote_updated_at": remote_at,
-            "synced_at": utcnow()}  # fmt: skip
-    if item is None:
-        now = utcnow()
-        item = LibraryItem(user_id=state.user_id, media=media, media_type=media_type,
-                           title=media.title_preferred, created_at=now, updated_at=now,
-                           **values, **link)  # fmt: skip
-        db.session.add(item)
-        state.by_media[entry["media_id"]] = item
-        result.added += 1
+    def match_title(self, entry: ListEntry) -> LibraryItem | None:
+        """The one local title-only item this AniList title certainly is (none when two
+        could be): it is linked, not doubled, and never matched twice."""
+        record = entry["media"]
+        if record is None:
+            return None
+        names = {catalog.normalise(n) for n in (*record["titles"].values(), *record["synonyms"])
+                 if n}  # fmt: skip
+        candidates = {
+            item.id: item
+            for name in names
+            for item in self.title_only.get((name, record["type"]), [])
+        }
+        if len(candidates) != 1:
+            return None
+        (item,) = candidates.values()
+        for items in self.title_only.values():
+            if item in items:
+                items.remove(item)
+        self.by_media[entry["media_id"]] = item
         return item
+
+
+@dataclass
+class _Decision:
+    """What one AniList entry means for the library (computed without writing)."""
+
+    entry: ListEntry
+    action: str  # add | unchanged | update | conflict | unmatched
+    item: LibraryItem | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    differences: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # (local, remote)
+    winner: str | None = None  # local | remote, for a conflict
+    link: bool = False  # a title-only item that this entry now names
+
+
+def _decide(state: _LibraryState, entry: ListEntry, policy: str) -> _Decision:
+    if entry["media"] is None:
+        return _Decision(entry, "unmatched")
+    state.seen_media.add(entry["media_id"])
+    linked = state.by_media.get(entry["media_id"])
+    item = linked or state.match_title(entry)
+    values = _values_from(entry)
+    if item is None:
+        return _Decision(entry, "add", values=values)
+    link = linked is None
+    remote_at = _from_unix(entry["updated_at"])
     if (
         item.anilist_entry_id == entry["entry_id"]
         and item.remote_updated_at is not None
         and remote_at is not None
         and remote_at <= item.remote_updated_at
     ):
+        return _Decision(entry, "unchanged", item, values, link=link)  # not changed there
+    differences = {
+        name: (getattr(item, name), value)
+        for name, value in values.items()
+        if getattr(item, name) != value
+    }
+    if not differences:
+        return _Decision(entry, "unchanged", item, values, link=link)
+    if not _changed_here(item, state):
+        return _Decision(entry, "update", item, values, differences, link=link)
+    winner = _winner(item, remote_at, policy)
+    return _Decision(entry, "conflict", item, values, differences, winner, link)
+
+
+def _changed_here(item: LibraryItem, state: _LibraryState) -> bool:
+    """Changed locally since the last sync (or never synced): then both sides count."""
+    return item.id in state.pending or item.synced_at is None or item.updated_at > item.synced_at
+
+
+def _winner(item: LibraryItem, remote_at: datetime | None, policy: str) -> str:
+    """Which side's values stand for an entry changed on both sides.
+
+    ``mine`` and ``theirs`` say it outright. ``newest`` compares the item's local
+    change time with AniList's ``updatedAt`` (a tie keeps the local values). When
+    AniList gives no ``updatedAt``, its time is unknown: a local edit made after the
+    item was last synced (or, never synced, after it was created) wins; an item not
+    touched since takes AniList's values.
+    """
+    if policy in ("mine", "theirs"):
+        return "local" if policy == "mine" else "remote"
+    if remote_at is None:
+        since = item.synced_at or item.created_at
+        return "local" if item.updated_at > since else "remote"
+    return "local" if item.updated_at >= remote_at else "remote"
+
+
+def _apply(
+    state: _LibraryState,
+    decision: _Decision,
+    media: Media | None,
+    media_type: str,
+    origin: Origin,
+    result: PullResult,
+) -> LibraryItem | None:
+    """Carry out one decision; returns the item when it is new (its event comes later)."""
+    entry, item = decision.entry, decision.item
+    if decision.action == "unmatched" or media is None:
+        result.unmatched.append(f"AniList entry {entry['entry_id']}: no title data")
+        return None
+    now = utcnow()
+    link = {"anilist_entry_id": entry["entry_id"],
+            "remote_updated_at": _from_unix(entry["updated_at"]), "synced_at": now}  # fmt: skip
+    if item is None:
+        item = LibraryItem(user_id=state.user_id, media=media, media_type=media_type,
+                           title=media.title_preferred, created_at=now, updated_at=now,
+                           **decision.values, **link)  # fmt: skip
+        db.session.add(item)
+        state.by_media[entry["media_id"]] = item
+        result.added += 1
+        return item
+    if decision.link:
+        item.media = media
+    if decision.action == "unchanged":
         result.unchanged += 1
-        return None  # AniList has not changed it since we last saw it
-    if item.id in state.pending and _local_wins(item, remote_at):
-        record_event(item, "conflict", {"winner": "local", "remote": values}, origin)
-        result.conflicts += 1
+    elif decision.action == "update":
+        _take_remote(item, decision, now, origin)
+        result.updated += 1
     else:
-        before = {name: getattr(item, name) for name in ENTRY_FIELDS}
-        changes = {k: [before[k], v] for k, v in values.items() if before[k] != v}
-        if item.id in state.pending:
-            db.session.execute(delete(SyncOutbox).where(SyncOutbox.item_id == item.id))
-            state.pending.discard(item.id)
-            record_event(item, "conflict", {"winner": "remote", "local": before}, origin)
-            result.conflicts += 1
-        if changes:
-            for name, value in values.items():
-                setattr(item, name, value)
-            item.updated_at = utcnow()
-            record_event(item, "updated", changes, origin)
+        _record_conflict(item, decision, origin)
+        result.conflicts += 1
+        if decision.winner == "remote":
+            if item.id in state.pending:
+                db.session.execute(delete(SyncOutbox).where(SyncOutbox.item_id == item.id))
+                state.pending.discard(item.id)
+            _take_remote(item, decision, now, origin, event=False)
             result.updated += 1
-        else:
-            result.unchanged += 1
     for name, value in link.items():
         setattr(item, name, value)
+    if decision.action == "conflict" and decision.winner == "local":
+        outbox.note_change(item, "updated")  # AniList gets the local values
+        state.pending.add(item.id)
     return None
 
 
-def _link_title_only(state: _LibraryState, media) -> LibraryItem | None:
-    """A local title-only item that this AniList title certainly is: linked, not doubled."""
-    names = {catalog.normalise(n) for n in (media.title_romaji, media.title_english,
-                                            media.title_native, *media.synonyms) if n}  # fmt: skip
-    candidates = [
-        item for name in names for item in state.title_only.get((name, media.media_type), [])
-    ]
-    if len({c.id for c in candidates}) != 1:
-        return None
-    item = candidates[0]
-    item.media = media
-    for items in state.title_only.values():
-        if item in items:
-            items.remove(item)
-    return item
+def _take_remote(
+    item: LibraryItem, decision: _Decision, now: datetime, origin: Origin, *, event: bool = True
+) -> None:
+    for name, (_local, remote_value) in decision.differences.items():
+        setattr(item, name, remote_value)
+    item.updated_at = now
+    if event:
+        changes = {name: [old, new] for name, (old, new) in decision.differences.items()}
+        record_event(item, "updated", changes, origin)
 
 
-def _local_wins(item: LibraryItem, remote_at: datetime | None) -> bool:
-    return remote_at is None or item.updated_at >= remote_at
+def _record_conflict(item: LibraryItem, decision: _Decision, origin: Origin) -> None:
+    """One history entry listing every field that differed, both values and who won."""
+    remote_at = _from_unix(decision.entry["updated_at"])
+    record_event(
+        item,
+        "conflict",
+        {
+            "winner": decision.winner,
+            "local": {name: pair[0] for name, pair in decision.differences.items()},
+            "remote": {name: pair[1] for name, pair in decision.differences.items()},
+            "local_updated_at": item.updated_at.isoformat(),
+            "remote_updated_at": remote_at.isoformat() if remote_at else None,
+        },
+        origin,
+    )
+
+
+def _create_missing_on_anilist(state: _LibraryState) -> None:
+    """Local titles with an AniList id that AniList's list lacks: queued to be created."""
+    for anilist_id, item in state.by_media.items():
+        missing = anilist_id not in state.seen_media and item.anilist_entry_id is None
+        if missing and item.id not in state.pending:
+            outbox.note_change(item, "updated")
+            state.pending.add(item.id)
 
 
 def _values_from(entry: ListEntry) -> dict[str, Any]:
@@ -385,7 +594,7 @@ def _values_from(entry: ListEntry) -> dict[str, Any]:
 
 def _forget_deleted_entries(state: _LibraryState, seen: set[int], result: PullResult) -> None:
     """Entries deleted on AniList: the local item stays (nothing is lost), unlinked from
-    the entry that is gone; a later local edit creates it again."""
+    the entry, and the deletion is noted in its history."""
     for item in state.by_media.values():
         if item.anilist_entry_id is not None and item.anilist_entry_id not in seen:
             record_event(item, "conflict", {"remote": "deleted on AniList",
@@ -401,19 +610,114 @@ def _from_unix(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value else None
 
 
+# --- first connect -------------------------------------------------------------------------
+
+
+def preview_first_sync(user_id: int) -> dict[str, Any]:
+    """What merging with AniList would change, read from AniList and changing nothing.
+
+    ``differ``: titles on both sides whose values differ (``local_newer`` /
+    ``remote_newer``: which side the ``newest`` policy would keep); ``only_here``:
+    titles with an AniList id that would be created on AniList; ``only_there``:
+    entries that would be added here; ``examples``: a few differing fields, each with
+    both values and the side ``newest`` would keep.
+    """
+    account = anilist.account_for(user_id)
+    if account is None:
+        raise MissingError("No AniList account is connected.")
+    state = _LibraryState.load(user_id)
+    preview: dict[str, Any] = {"pending": account.first_sync_pending, "entries": 0, "differ": 0,
+                               "local_newer": 0, "remote_newer": 0, "only_there": 0,
+                               "examples": []}  # fmt: skip
+    try:
+        client = _pull_client(account)
+        for media_type in ("anime", "manga"):
+            chunk, more = 1, True
+            while more:
+                answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
+                for entry in answer["entries"]:
+                    _count(preview, _decide(state, entry, "newest"))
+                chunk, more = chunk + 1, answer["has_next_chunk"]
+    except Unauthorized as error:
+        raise AniListUnreachable("AniList refused the token: reconnect in Settings.") from error
+    except ClientError as error:
+        raise AniListUnreachable(f"{error.message}; try again in a moment.") from error
+    preview["only_here"] = sum(
+        1 for anilist_id, item in state.by_media.items()
+        if anilist_id not in state.seen_media and item.anilist_entry_id is None
+    )  # fmt: skip
+    return preview
+
+
+def _count(preview: dict[str, Any], decision: _Decision) -> None:
+    preview["entries"] += 1
+    if decision.action == "add":
+        preview["only_there"] += 1
+    if decision.action not in ("update", "conflict"):
+        return
+    winner = decision.winner or "remote"
+    preview["differ"] += 1
+    preview["local_newer" if winner == "local" else "remote_newer"] += 1
+    for name, (local, remote_value) in decision.differences.items():
+        if len(preview["examples"]) < PREVIEW_EXAMPLES:
+            preview["examples"].append({"item_id": decision.item.id, "title": decision.item.title,
+                                        "field": name, "local": local, "remote": remote_value,
+                                        "winner": winner})  # fmt: skip
+
+
+def settle_first_connect(user_id: int) -> Job | None:
+    """Right after connecting: when there is nothing to choose (an empty library, or
+    nothing that differs) the merge starts at once with ``newest``; otherwise the
+    account waits for its owner's choice (None). AniList not answering: it waits too."""
+    account = anilist.account_for(user_id)
+    if account is None or not account.first_sync_pending:
+        return None
+    has_items = db.session.scalar(select(exists().where(LibraryItem.user_id == user_id)))
+    if has_items:
+        try:
+            if preview_first_sync(user_id)["differ"]:
+                return None
+        except AniListUnreachable:
+            return None
+    account.first_sync_pending = False  # nothing to choose: pushes need not wait
+    db.session.commit()
+    return start_job(user_id, IMPORT)  # an import is that merge, with ``newest``
+
+
 # --- jobs --------------------------------------------------------------------------------
 
 
-def start_job(user_id: int, kind: str) -> Job:
-    """Queue an import or sync; one already waiting for this user is reused."""
+def start_job(user_id: int, kind: str, *, policy: str = "newest") -> Job:
+    """Queue an import, sync or first sync. An account never has more than one waiting or
+    running: one already there is returned instead (a first-sync choice replaces a job
+    that has not started yet)."""
     if anilist.account_for(user_id) is None:
         raise MissingError("Connect an AniList account first.")
-    job = active_job(user_id, kind)
+    if policy not in POLICIES:
+        raise invalid("policy", f"Choose one of: {', '.join(POLICIES)}.")
+    params = {"policy": policy} if kind == FIRST_SYNC else {}
+    job = active_job(user_id)
     if job is None:
-        job = Job(user_id=user_id, kind=kind, state="queued", done=0, params={},
+        job = Job(user_id=user_id, kind=kind, state="queued", done=0, params=params,
                   created_at=utcnow())  # fmt: skip
         db.session.add(job)
         db.session.commit()
+        # Two requests (or workers) may both have found none: the oldest one stays.
+        first = active_job(user_id)
+        if first is not None and first.id != job.id:
+            removed = db.session.execute(
+                delete(Job).where(Job.id == job.id, Job.state == "queued")
+            ).rowcount
+            db.session.commit()
+            if removed:
+                job = first
+    elif kind == FIRST_SYNC and (job.kind, job.params) != (kind, params):
+        db.session.execute(
+            update(Job).where(Job.id == job.id, Job.state == "queued")
+            .values(kind=kind, params=params)
+        )  # fmt: skip
+        db.session.commit()
+        db.session.refresh(job)
     outbox.changes_waiting.set()
     return job
 
@@ -433,7 +737,7 @@ def get_job(user_id: int, job_id: int) -> Job:
     return job
 
 
-def run_next_job() -> Job | None:
+def run_next_job(now: datetime | None = None) -> Job | None:
     """Claim the oldest queued job and run it to the end."""
     job_id = db.session.scalar(
         select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(1)
@@ -449,16 +753,13 @@ def run_next_job() -> Job | None:
     job = db.session.get(Job, job_id)
     if not claimed or job is None:
         return None
-    _run(job)
+    _run(job, now or utcnow())
     return job
 
 
-def _run(job: Job) -> None:
-    origin = Origin.IMPORT if job.kind == "anilist_import" else Origin.ANILIST
+def _run(job: Job, now: datetime) -> None:
     try:
-        if job.kind == "anilist_sync":
-            push_pending(user_id=job.user_id)
-        result = pull(job.user_id, origin=origin, job=job)
+        result = _pull_for(job, now)
     except Unauthorized:
         db.session.rollback()
         account = anilist.account_for(job.user_id)
@@ -467,6 +768,8 @@ def _run(job: Job) -> None:
         _finish(job, error="AniList refused the token: reconnect in Settings.")
     except (ClientError, ServiceError) as error:
         db.session.rollback()
+        if isinstance(error, ClientError):
+            _pull_failed(job.user_id, now)
         _finish(job, error=getattr(error, "message", str(error)))
     except Exception:
         db.session.rollback()
@@ -474,7 +777,39 @@ def _run(job: Job) -> None:
         _finish(job, error="The job stopped on an unexpected error; see the server log.")
         raise
     else:
+        _pull_succeeded(job.user_id)
         _finish(job, result=result.as_dict())
+
+
+def _pull_for(job: Job, now: datetime) -> PullResult:
+    """Import and first sync merge; a sync pushes first, then pulls. A sync asked for
+    while the first choice is still open merges with ``newest`` (never pushes first)."""
+    account = anilist.account_for(job.user_id)
+    first = account is not None and account.first_sync_pending
+    if job.kind == IMPORT:
+        return pull(job.user_id, origin=Origin.IMPORT, job=job, merge="newest", now=now)
+    if job.kind == FIRST_SYNC or first:
+        policy = (job.params or {}).get("policy", "newest")
+        return pull(job.user_id, origin=Origin.ANILIST, job=job, merge=policy, now=now)
+    push_pending(user_id=job.user_id, now=now)
+    return pull(job.user_id, origin=Origin.ANILIST, job=job, now=now)
+
+
+def _pull_failed(user_id: int, now: datetime) -> None:
+    """Back off: PULL_BACKOFF_BASE · 2^(failures-1) s, jittered, at most PULL_BACKOFF_CAP."""
+    account = anilist.account_for(user_id)
+    if account is None:
+        return
+    account.pull_failures = (account.pull_failures or 0) + 1
+    ceiling = min(PULL_BACKOFF_CAP, PULL_BACKOFF_BASE * 2 ** (account.pull_failures - 1))
+    account.next_pull_at = now + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def _pull_succeeded(user_id: int) -> None:
+    account = anilist.account_for(user_id)
+    if account is not None:
+        account.pull_failures = 0
+        account.next_pull_at = None
 
 
 def _finish(job: Job, *, result: dict | None = None, error: str | None = None) -> None:
@@ -486,27 +821,73 @@ def _finish(job: Job, *, result: dict | None = None, error: str | None = None) -
 
 
 def queue_periodic_pulls(now: datetime | None = None) -> int:
-    """Queue a sync for every healthy account not pulled for PULL_INTERVAL seconds."""
+    """Queue a sync for every healthy account not pulled for PULL_INTERVAL seconds, past
+    its backoff, waiting for no first choice and with no pull already queued or running;
+    returns how many were queued."""
     interval = float(current_app.config["ANILIST_PULL_INTERVAL"])
     if interval <= 0:
         return 0
-    cutoff = (now or utcnow()) - timedelta(seconds=interval)
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=interval)
+    busy = exists().where(
+        Job.user_id == AniListAccount.user_id, Job.state.in_(("queued", "running"))
+    )
     due = db.session.scalars(
         select(AniListAccount.user_id).where(
             AniListAccount.state == anilist.OK,
+            ~AniListAccount.first_sync_pending,
             (AniListAccount.last_pull_at.is_(None)) | (AniListAccount.last_pull_at < cutoff),
+            (AniListAccount.next_pull_at.is_(None)) | (AniListAccount.next_pull_at <= now),
+            ~busy,
         )
     ).all()
     for user_id in due:
-        start_job(user_id, "anilist_sync")
+        start_job(user_id, SYNC)
     return len(due)
 
 
+def prune_finished_jobs(now: datetime | None = None) -> int:
+    """Remove jobs finished more than TRACKER_JOB_RETENTION_DAYS ago."""
+    days = float(current_app.config["JOB_RETENTION_DAYS"])
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    removed = db.session.execute(
+        delete(Job).where(Job.state.in_(("done", "failed")), Job.finished_at < cutoff)
+    ).rowcount
+    db.session.commit()
+    return removed
+
+
+# --- the worker's round ------------------------------------------------------------------
+
+
 def work_once(now: datetime | None = None) -> bool:
-    """One round of the worker: queued jobs, then due pushes, then periodic pulls,
-    and now and then the removal of expired search answers."""
-    did = run_next_job() is not None
-    did = push_pending(now=now) > 0 or did
-    queue_periodic_pulls(now)
-    remote().purge_expired_answers()
-    return did
+    """One round of the worker: due pushes first (they have the budget before pulls),
+    then a queued job, periodic pulls, and now and then the pruning of old jobs and
+    the removal of expired search answers. A step that fails is logged and the
+    others still run."""
+    now = now or utcnow()
+    delivered = _step("push", lambda: push_pending(now=now), 0)
+    ran = _step("job", lambda: run_next_job(now), None)
+    _step("periodic pulls", lambda: queue_periodic_pulls(now), 0)
+    if _due("prune_jobs", now, PRUNE_EVERY):
+        _step("job pruning", lambda: prune_finished_jobs(now), 0)
+    _step("search cache clean-up", lambda: remote().purge_expired_answers(), None)
+    return bool(delivered) or ran is not None
+
+
+def _step(name: str, run, failed):
+    try:
+        return run()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("Worker step '%s' failed; the round goes on", name)
+        return failed
+
+
+def _due(task: str, now: datetime, every: timedelta) -> bool:
+    """True at most once per ``every`` for ``task`` in this app (by the round's clock)."""
+    timers = current_app.extensions.setdefault("tracker.worker_timers", {})
+    if now < timers.get(task, now):
+        return False
+    timers[task] = now + every
+    return True
