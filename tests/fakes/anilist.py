@@ -296,7 +296,8 @@ class FakeAniList(FakeService):
     message: answer HTTP 200 with a GraphQL ``errors`` list), ``missing_fields``
     (field names left out of every answer), ``revoke(token)`` (the token then gets
     HTTP 400 "Invalid token"), ``authorize_as`` (user id the authorize page logs in
-    as; None shows a login page).
+    as; None shows a login page), ``refuse`` (media id → message: saving an entry
+    of that title answers HTTP 400 with that message, as AniList's validation does).
     """
 
     def __init__(
@@ -321,6 +322,7 @@ class FakeAniList(FakeService):
         self.errors_in_200: bool | str = False
         self.missing_fields: set[str] = set()
         self.authorize_as: int | None = None
+        self.refuse: dict[int, str] = {}
         self._user_ids = itertools.count(5001)
         self._entry_ids = itertools.count(400_000_001)
         self._generated = itertools.count(1)
@@ -607,11 +609,15 @@ class FakeAniList(FakeService):
         elif args.get("mediaId") is not None:
             if args["mediaId"] not in self.media:
                 raise AniListError(400, "validation")
+            if args["mediaId"] in self.refuse:
+                raise AniListError(400, self.refuse[args["mediaId"]])
             entry = next(
                 (e for e in self.entries_of(user.id) if e.media_id == args["mediaId"]), None
             ) or self.add_entry(user.id, args["mediaId"])
         else:
             raise AniListError(400, "validation")
+        if entry.media_id in self.refuse:
+            raise AniListError(400, self.refuse[entry.media_id])
         plain = {
             "status": "status",
             "progress": "progress",
