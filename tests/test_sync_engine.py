@@ -17,6 +17,7 @@ from tests.conftest import ApiClient, api_client_for, oauth_config, remote_confi
 from tests.test_anilist_sync import connect, graphql, outbox_rows, work
 from tests.test_settings_pages import come_back_from_anilist, person
 from tracker.clients import MemoryBudget
+from tracker.clients import anilist as anilist_client
 from tracker.extensions import db
 from tracker.models import AniListAccount, ItemEvent, Job, LibraryItem, SyncOutbox, utcnow
 from tracker.services import sync
@@ -476,3 +477,25 @@ def test_a_pull_never_takes_the_budget_pushes_need(app_factory, fake_anilist, vi
         assert (job.kind, job.state) == (sync.IMPORT, "failed")
         assert "rate limit" in job.error
         assert db.session.query(SyncOutbox).count() == 0
+
+
+def test_a_long_import_lets_other_accounts_pushes_go_between_its_chunks(
+    anilist_app, connected, fake, viewer, monkeypatch
+):
+    monkeypatch.setattr(anilist_client, "MAX_PER_CHUNK", 2)  # AniList's 500, scaled down
+    for media in fake.add_media(3):
+        fake.add_entry(viewer.id, media["id"], status="PLANNING")
+    bob = api_client_for(anilist_app, "bob")
+    fake.authorize_as = fake.add_user("bob-on-anilist").id
+    connect(bob)
+    work(anilist_app)  # bob's first import
+    bob.add(source="anilist", anilist_id=1, title="Cowboy Bebop", progress=3)
+    connected.post("/api/anilist/import")
+    fake.requests.clear()
+    with anilist_app.app_context():
+        sync.run_next_job()  # alice's import; the worker's push step has not run
+    sent = [(op, v.get("type"), v.get("chunk")) for op, v, _ in fake.requests]
+    read = "MediaListCollection"
+    assert sent == [(read, "ANIME", 1), ("SaveMediaListEntry", None, None),
+                    (read, "ANIME", 2), (read, "MANGA", 1)]  # fmt: skip
+    assert len(connected.get("/api/library/items").get_json()) == 3

@@ -314,6 +314,9 @@ class AniListStatusSchema(Schema):
     last_sync_at = fields.DateTime(allow_none=True)
     pending = fields.Integer()
     last_error = fields.String(allow_none=True)
+    first_sync_pending = fields.Boolean(
+        metadata={"description": "connected, waiting for the first merge choice"}
+    )
 
 
 class JobSchema(Schema):

@@ -21,6 +21,7 @@ would change); until then nothing is pulled or pushed for it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from tracker.clients import (
     AniListClient,
     BadResponse,
     ClientError,
+    ListChunk,
     ListEntry,
     NotFound,
     RateLimited,
@@ -337,31 +339,27 @@ def pull(
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
-        for media_type in ("anime", "manga"):
-            chunk, more = 1, True
-            while more:
-                answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
-                entries = answer["entries"]
-                stored = catalog.upsert_records(e["media"] for e in entries if e["media"])
-                media = {m.anilist_id: m for m in stored}
-                created = []
-                for entry in entries:
-                    seen_entries.add(entry["entry_id"])
-                    decision = _decide(state, entry, merge or "newest")
-                    item = _apply(state, decision, media.get(entry["media_id"]), media_type,
-                                  origin, result)  # fmt: skip
-                    if item is not None:
-                        created.append(item)
-                db.session.flush()  # the new items get their ids in one batch
-                for item in created:
-                    record_event(item, "created", {"title": [None, item.title]}, origin)
-                if job is not None:
-                    job.done += len(entries)
-                    job.total = max(job.total or 0, job.done)
-                db.session.commit()
-                chunk, more = chunk + 1, answer["has_next_chunk"]
-                if more:
-                    push_pending(now=now, skip_user=user_id)
+        for media_type, answer in _read_list(client, account):
+            entries = answer["entries"]
+            stored = catalog.upsert_records(e["media"] for e in entries if e["media"])
+            media = {m.anilist_id: m for m in stored}
+            created = []
+            for entry in entries:
+                seen_entries.add(entry["entry_id"])
+                decision = _decide(state, entry, merge or "newest")
+                item = _apply(state, decision, media.get(entry["media_id"]), media_type,
+                              origin, result)  # fmt: skip
+                if item is not None:
+                    created.append(item)
+            db.session.flush()  # the new items get their ids in one batch
+            for item in created:
+                record_event(item, "created", {"title": [None, item.title]}, origin)
+            if job is not None:
+                job.done += len(entries)
+                job.total = max(job.total or 0, job.done)
+            db.session.commit()
+            if answer["has_next_chunk"]:
+                push_pending(now=now, skip_user=user_id)
         if merge is not None:
             _create_missing_on_anilist(state)
         _forget_deleted_entries(state, seen_entries, result)
@@ -372,6 +370,16 @@ def pull(
     finally:
         session.expire_on_commit = expire_on_commit
     return result
+
+
+def _read_list(client: AniListClient, account: AniListAccount) -> Iterator[tuple[str, ListChunk]]:
+    """The whole AniList list, chunk by chunk: (media type, chunk)."""
+    for media_type in ("anime", "manga"):
+        chunk, more = 1, True
+        while more:
+            answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
+            yield media_type, answer
+            chunk, more = chunk + 1, answer["has_next_chunk"]
 
 
 def _pull_client(account: AniListAccount) -> AniListClient:
@@ -630,14 +638,9 @@ def preview_first_sync(user_id: int) -> dict[str, Any]:
                                "local_newer": 0, "remote_newer": 0, "only_there": 0,
                                "examples": []}  # fmt: skip
     try:
-        client = _pull_client(account)
-        for media_type in ("anime", "manga"):
-            chunk, more = 1, True
-            while more:
-                answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
-                for entry in answer["entries"]:
-                    _count(preview, _decide(state, entry, "newest"))
-                chunk, more = chunk + 1, answer["has_next_chunk"]
+        for _media_type, answer in _read_list(_pull_client(account), account):
+            for entry in answer["entries"]:
+                _count(preview, _decide(state, entry, "newest"))
     except Unauthorized as error:
         raise AniListUnreachable("AniList refused the token: reconnect in Settings.") from error
     except ClientError as error:
