@@ -499,3 +499,24 @@ def test_a_long_import_lets_other_accounts_pushes_go_between_its_chunks(
     assert sent == [(read, "ANIME", 1), ("SaveMediaListEntry", None, None),
                     (read, "ANIME", 2), (read, "MANGA", 1)]  # fmt: skip
     assert len(connected.get("/api/library/items").get_json()) == 3
+
+
+def test_the_preview_needs_a_connection(alice):
+    response = alice.get("/api/anilist/first-sync")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_the_preview_says_when_anilist_cannot_be_read(anilist_app, alice, two_titles, fake):
+    fake.down = True
+    response = alice.get("/api/anilist/first-sync")
+    assert response.status_code == 503
+    assert "unreachable" in response.get_json()["error"]["message"]
+
+
+def test_a_forged_choice_in_the_page_is_refused_in_place(anilist_app, fake, viewer):
+    alice = person(anilist_app)
+    come_back_from_anilist(alice)
+    response = alice.post("/settings/anilist/first-sync", data={"policy": "everything"})
+    assert response.status_code == 422
+    assert "Choose one of: newest, mine, theirs." in response.get_data(as_text=True)
