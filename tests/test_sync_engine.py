@@ -427,6 +427,25 @@ def test_an_account_never_has_two_pulls_waiting(anilist_app, connected):
     assert waiting == 1
 
 
+def test_two_requests_queueing_a_pull_together_leave_one(anilist_app, connected, monkeypatch):
+    with anilist_app.app_context():
+        user_id = db.session.scalars(select(AniListAccount.user_id)).one()
+        other = Job(user_id=user_id, kind=sync.SYNC, state="queued", params={},
+                    created_at=utcnow())  # fmt: skip
+        db.session.add(other)  # queued by another worker after this one looked
+        db.session.commit()
+        real, looks = sync.active_job, []
+
+        def looked_before_the_other_insert(*args):
+            looks.append(args)
+            return None if len(looks) == 1 else real(*args)
+
+        monkeypatch.setattr(sync, "active_job", looked_before_the_other_insert)
+        assert sync.start_job(user_id, sync.IMPORT).id == other.id
+        waiting = db.session.query(Job).filter(Job.state.in_(("queued", "running"))).count()
+    assert waiting == 1
+
+
 def test_finished_jobs_are_pruned_after_the_retention_period(anilist_app, connected):
     now = utcnow()
     with anilist_app.app_context():
