@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tracker.api.access import authenticate, login_required
-from tracker.schemas import AniListStatusSchema, JobEnvelopeSchema, JobSchema
+from tracker.schemas import AniListStatusSchema, ApiErrorSchema, JobEnvelopeSchema, JobSchema
 from tracker.services import anilist, sync
 from tracker.services.errors import ServiceError
 
@@ -118,21 +118,27 @@ def start_sync():
 
 @bp.route("/first-sync")
 @bp.response(200, FirstSyncPreviewSchema)
+@bp.alt_response(404, schema=ApiErrorSchema, description="No AniList account is connected")
+@bp.alt_response(503, schema=ApiErrorSchema, description="AniList cannot be read just now")
 @login_required
 def first_sync_preview():
-    """What the first merge with AniList would change on each side (changes nothing).
+    """What the first merge with AniList would change on each side.
 
-    Answers 503 when AniList cannot be read just now."""
+    Reads the AniList list and changes nothing; ``examples`` shows a few differing
+    fields with both values and the side the ``newest`` policy would keep."""
     return sync.preview_first_sync(g.user.id)
 
 
 @bp.route("/first-sync", methods=["POST"])
 @bp.arguments(FirstSyncChoiceSchema)
 @bp.response(202, JobEnvelopeSchema)
+@bp.alt_response(404, schema=ApiErrorSchema, description="No AniList account is connected")
 @login_required
 def first_sync_apply(args):
-    """Merge with AniList by the chosen policy, in the background; until then nothing is
-    pulled or pushed for a newly connected account."""
+    """Merge with AniList by the chosen policy, in the background.
+
+    Until the choice is made, nothing is pulled or pushed for a newly connected
+    account. Every value that loses is kept in its item's history as a conflict."""
     return _accepted(sync.start_job(g.user.id, sync.FIRST_SYNC, policy=args["policy"]))
 
 
