@@ -18,6 +18,7 @@ MAX_TITLE = 500
 MAX_NOTES = 10_000
 MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
+MAX_LIST_NAME = 500
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
@@ -109,6 +110,13 @@ class ItemQuerySchema(Schema):
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     status = fields.String(validate=validate.OneOf(STATUSES))
     q = fields.String(validate=validate.Length(max=MAX_TITLE))
+    list = fields.String(
+        validate=validate.Length(min=1, max=MAX_LIST_NAME),
+        metadata={"description": "Only items in this AniList custom list."},
+    )
+    conflicts = fields.Boolean(
+        metadata={"description": "true: only items with a sync conflict not yet resolved."}
+    )
     sort = fields.String(
         load_default="-updated",
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
@@ -121,6 +129,9 @@ class ItemQuerySchema(Schema):
 class SyncStateSchema(Schema):
     state = fields.String(metadata={"enum": ["none", "pending", "synced", "error"]})
     synced_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(
+        allow_none=True, metadata={"description": "Why the last push failed (state error)."}
+    )
 
 
 class ItemSchema(Schema):
@@ -147,6 +158,7 @@ class ItemSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     sync = fields.Nested(SyncStateSchema)
+    custom_lists = fields.List(fields.String(), metadata={"description": "AniList custom lists"})
 
 
 class SummarySchema(Schema):

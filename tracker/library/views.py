@@ -69,6 +69,7 @@ def index():
         "library/partials/_list.html",
         **_list_context(page, query, ignored),
         summary=library.summary(current_user.id),
+        custom_lists=library.custom_lists(current_user.id),
         **_add_context(),
     )
 

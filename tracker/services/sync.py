@@ -150,7 +150,10 @@ def _send(client, row: SyncOutbox) -> ListEntry | None:
 
 
 def _entry_values(item: LibraryItem) -> dict[str, Any]:
+    # Custom lists are sent only when known: an empty list would clear them on AniList.
+    lists = {"custom_lists": item.custom_lists} if item.custom_lists else {}
     return {
+        **lists,
         "status": item.status,
         "progress": item.progress,
         "progress_volumes": item.progress_volumes,
@@ -307,15 +310,18 @@ def _apply(
     remote_at = _from_unix(entry["updated_at"])
     link = {"anilist_entry_id": entry["entry_id"], "remote_updated_at": remote_at,
             "synced_at": utcnow()}  # fmt: skip
+    lists = entry["custom_lists"]
     if item is None:
         now = utcnow()
         item = LibraryItem(user_id=state.user_id, media=media, media_type=media_type,
                            title=media.title_preferred, created_at=now, updated_at=now,
-                           **values, **link)  # fmt: skip
+                           custom_lists=lists, **values, **link)  # fmt: skip
         db.session.add(item)
         state.by_media[entry["media_id"]] = item
         result.added += 1
         return item
+    if item.custom_lists != lists:  # AniList's own grouping: it always has the say
+        item.custom_lists = lists
     if (
         item.anilist_entry_id == entry["entry_id"]
         and item.remote_updated_at is not None
