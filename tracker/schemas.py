@@ -340,3 +340,53 @@ class JobSchema(Schema):
 
 class JobEnvelopeSchema(Schema):
     job = fields.Nested(JobSchema)
+
+
+# --- an item's history and its conflicts ----------------------------------------------
+
+SIDES = {"enum": ["local", "remote"]}
+
+
+class EventQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class FieldConflictSchema(Schema):
+    field = fields.String()
+    local = fields.Raw(allow_none=True, metadata={"description": "The value here"})
+    remote = fields.Raw(allow_none=True, metadata={"description": "The value on AniList"})
+
+
+class ConflictSchema(Schema):
+    winner = fields.String(allow_none=True, metadata={**SIDES, "description": "Which side was "
+                           "applied when the conflict happened (null: unknown)"})  # fmt: skip
+    deleted_on_anilist = fields.Boolean()
+    resolved = fields.Boolean()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolution = fields.String(allow_none=True, metadata={**SIDES, "description": "The side "
+                               "the person picked"})  # fmt: skip
+    fields = fields.List(fields.Nested(FieldConflictSchema))  # last: it hides the module
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    at = fields.DateTime()
+    origin = fields.String(metadata={"enum": ["web", "api", "anilist", "import"]})
+    kind = fields.String(metadata={"enum": ["created", "updated", "deleted", "conflict"]})
+    changes = fields.Dict(metadata={"description": "What changed: {field: [old, new]}"})
+    conflict = fields.Nested(ConflictSchema, allow_none=True)
+
+
+class ResolveSchema(Schema):
+    use = fields.String(
+        required=True,
+        validate=validate.OneOf(SIDES["enum"]),
+        metadata={"description": "local: the value here; remote: AniList's value"},
+    )
+
+
+class ResolvedSchema(Schema):
+    item = fields.Nested(ItemSchema)
+    event = fields.Nested(EventSchema)

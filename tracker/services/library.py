@@ -90,7 +90,7 @@ def list_items(
         names = _custom_list_names()
         query = query.where(exists(select(names.c.value).where(names.c.value == list)))
     if conflicts:
-        query = query.where(LibraryItem.id.in_(_unresolved_conflicts(user_id, ItemEvent.item_id)))
+        query = query.where(LibraryItem.id.in_(unresolved_conflicts(user_id, ItemEvent.item_id)))
     if type:
         query = query.where(LibraryItem.media_type == type)
     if status:
@@ -135,7 +135,8 @@ def custom_lists(user_id: int) -> list[str]:
     return sorted(found, key=str.casefold)
 
 
-def _unresolved_conflicts(user_id: int, column):
+def unresolved_conflicts(user_id: int, column):
+    """``column`` of the user's conflicts that nobody has settled yet."""
     return select(column).where(
         ItemEvent.user_id == user_id,
         ItemEvent.kind == "conflict",
@@ -199,6 +200,13 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
 
 def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Origin) -> LibraryItem:
     item = get_item(user_id, item_id)
+    apply_changes(item, changes, origin)
+    db.session.commit()
+    return item
+
+
+def apply_changes(item: LibraryItem, changes: dict[str, Any], origin: Origin) -> None:
+    """An edit of ``item`` with its rules, history and push, left for the caller to commit."""
     before = _snapshot(item)
     for field in PLAIN_FIELDS:
         if field in changes:
@@ -216,8 +224,6 @@ def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Ori
     if diff:
         item.updated_at = utcnow()
         record_event(item, "updated", diff, origin)
-    db.session.commit()
-    return item
 
 
 def increment_progress(user_id: int, item_id: int, by: int, origin: Origin) -> LibraryItem:
@@ -289,17 +295,6 @@ def refresh_item(user_id: int, item_id: int) -> tuple[LibraryItem, str]:
         )
     _media, state = catalog.fetch_anilist_media(item.media.anilist_id)
     return get_item(user_id, item_id), state
-
-
-def history(user_id: int, item_id: int) -> list[ItemEvent]:
-    get_item(user_id, item_id)
-    return list(
-        db.session.scalars(
-            select(ItemEvent)
-            .where(ItemEvent.item_id == item_id, ItemEvent.user_id == user_id)
-            .order_by(ItemEvent.at.desc(), ItemEvent.id.desc())
-        )
-    )
 
 
 # --- rules -----------------------------------------------------------------
