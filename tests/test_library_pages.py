@@ -578,7 +578,12 @@ def set_sync_state(app, item_id: int, state: str) -> None:
     [
         ("synced", "Synced", "Saved on AniList (last at 2024-05-17 09:30 UTC)"),
         ("pending", "Pending", "Changed here; waiting to be sent to AniList"),
-        ("error", "Sync error", "AniList did not accept the last try; it is retried automatically"),
+        (
+            "error",
+            "Sync error",
+            "AniList did not accept the last try; it is retried automatically."
+            " Reason: AniList unreachable: HTTP 503",
+        ),
     ],
 )
 def test_a_row_shows_where_it_stands_with_anilist(app, htmx, logged_in, state, label, meaning):

@@ -326,6 +326,15 @@ class AniListStatusSchema(Schema):
     last_sync_at = fields.DateTime(allow_none=True)
     pending = fields.Integer()
     last_error = fields.String(allow_none=True)
+    failed = fields.Integer(metadata={"description": "Pending changes whose last try failed"})
+    conflicts = fields.Integer(metadata={"description": "Sync conflicts not yet resolved"})
+    health = fields.String(
+        metadata={
+            "enum": ["ok", "waiting", "error", "needs_reauth", "disconnected"],
+            "description": "The state and the numbers in one word: `waiting` when changes "
+            "wait behind an error (AniList unreachable, say)",
+        }
+    )
 
 
 class JobSchema(Schema):

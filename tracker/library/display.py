@@ -95,6 +95,22 @@ SYNC_BADGES = {
 }
 
 
+def health_badge(status: dict[str, Any]) -> tuple[str, str]:
+    """The AniList connection badge: (label, colour class) from ``anilist.status()``."""
+    health, error = status["health"], (status.get("last_error") or "").lower()
+    if health == "needs_reauth":
+        return "Needs reconnecting", "state-error"
+    if health == "waiting":
+        if "unreachable" in error:
+            return "Waiting — AniList unreachable", "state-warning"
+        if "rate limit" in error:
+            return "Waiting — AniList is busy", "state-warning"
+        return "Waiting — AniList refused a change", "state-warning"
+    if health == "error":
+        return "Last sync failed", "state-error"
+    return "OK", "state-ok"
+
+
 def conflict_summary(conflict: ConflictView) -> str:
     """What happened, in a sentence."""
     if conflict.deleted_on_anilist:
@@ -125,7 +141,7 @@ def conflict_resolution(conflict: ConflictView) -> str:
 
 def register_template_helpers(bp: Blueprint) -> None:
     helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
-               conflict_summary, conflict_resolution, unit_for)  # fmt: skip
+               conflict_summary, conflict_resolution, health_badge, unit_for)  # fmt: skip
     for helper in helpers:
         bp.add_app_template_global(helper)
     bp.add_app_template_global(STATUS_ORDER, "STATUS_ORDER")

@@ -188,6 +188,17 @@ def detail(item_id: int):
     return _detail_page(library.get_item(current_user.id, item_id))
 
 
+@bp.get("/items/<int:item_id>/sync")
+@login_required
+def sync_state(item_id: int):
+    """The item's sync badge, polled while a push is pending; gone items answer nothing."""
+    try:
+        item = library.get_item(current_user.id, item_id)
+    except NotFound:
+        return make_response("", 404)
+    return render_template("library/partials/_sync_badge.html", item=item)
+
+
 @bp.post("/items/<int:item_id>/increment")
 @login_required
 def increment(item_id: int):

@@ -182,8 +182,3 @@ def _why_not(conflict: ConflictView) -> str:
     if conflict.deleted_on_anilist:
         return "AniList deleted this entry: there is no other value to use. Keep this copy."
     return "This conflict records no other value to use; keep the one you have."
-
-
-def unresolved_count(user_id: int) -> int:
-    conflicts = library.unresolved_conflicts(user_id, ItemEvent.id).subquery()
-    return db.session.scalar(select(func.count()).select_from(conflicts)) or 0
