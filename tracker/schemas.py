@@ -269,7 +269,7 @@ class TitlesSchema(Schema):
     native = fields.String(allow_none=True)
 
 
-SOURCE_STATES = {"enum": ["ok", "unavailable", "rate_limited"]}
+SOURCE_STATES = {"enum": ["ok", "unavailable", "rate_limited", "not_asked"]}
 
 
 class SuggestionSchema(Schema):
@@ -292,6 +292,12 @@ class SuggestionSchema(Schema):
 class SearchAnswerSchema(Schema):
     results = fields.List(fields.Nested(SuggestionSchema))
     sources = fields.Dict(keys=fields.String(), values=fields.String(metadata=SOURCE_STATES))
+    sources_last_ok_at = fields.Dict(
+        keys=fields.String(),
+        values=fields.DateTime(allow_none=True),
+        metadata={"description": "When each remote source last answered (null: not since "
+                  "the server started); with `not_asked`, how fresh the local answer is."},
+    )  # fmt: skip
 
 
 class SourceSchema(Schema):
