@@ -244,7 +244,7 @@ def test_keep_this_on_the_page_leaves_the_values_and_says_resolved(app, htmx, lo
     htmx.post(f"/items/{item_id}/conflicts/{event_id}", data={"use": "remote"})
     history = history_text(logged_in.client, item_id)
     assert "Resolved: you kept the value that was applied." in history
-    assert "Keep this" not in history
+    assert "Keep AniList’s value" not in history
 
 
 def test_the_page_without_javascript_settles_and_goes_back_to_the_item(app, htmx, logged_in):

@@ -626,14 +626,14 @@ def record_conflict(app, item_id: int, changes: dict) -> None:
         ({"winner": "local", "remote": {"status": "paused", "progress": 10, "notes": None}},
          "Changed here and on AniList; the change made here was newer and was kept. "
          "Field Here (applied) AniList Status Planning Paused Progress 0 10 "
-         "Use AniList’s value here too Keep this"),
+         "Use AniList’s value here too Keep the value from here"),
         ({"winner": "remote", "local": {"status": "current", "progress": 12, "score": 80}},
          "Changed here and on AniList; AniList’s change was newer and was applied. "
          "Field Here AniList (applied) Status Watching Planning Progress 12 0 Score 80 – "
-         "Use the value from here and send it to AniList Keep this"),
+         "Use the value from here and send it to AniList Keep AniList’s value"),
         ({"remote": "deleted on AniList", "entry_id": 400000001},
          "Deleted on AniList; kept here. A change made here adds it to AniList again. "
-         "Keep this"),
+         "Keep it here"),
     ],
     ids=["local-won", "anilist-won", "deleted-on-anilist"],
 )  # fmt: skip

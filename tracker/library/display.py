@@ -130,6 +130,15 @@ USE_SIDE = {
 }
 
 
+def keep_label(conflict: ConflictView) -> str:
+    """The button that settles a conflict with what was applied."""
+    if conflict.deleted_on_anilist:
+        return "Keep it here"
+    return {"local": "Keep the value from here", "remote": "Keep AniList’s value"}.get(
+        conflict.winner or "", "Dismiss"
+    )
+
+
 def conflict_resolution(conflict: ConflictView) -> str:
     if conflict.resolution is None:
         return ""
@@ -141,7 +150,8 @@ def conflict_resolution(conflict: ConflictView) -> str:
 
 def register_template_helpers(bp: Blueprint) -> None:
     helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
-               conflict_summary, conflict_resolution, health_badge, unit_for)  # fmt: skip
+               conflict_summary, conflict_resolution, keep_label, health_badge,
+               unit_for)  # fmt: skip
     for helper in helpers:
         bp.add_app_template_global(helper)
     bp.add_app_template_global(STATUS_ORDER, "STATUS_ORDER")

@@ -239,7 +239,7 @@ def delete(item_id: int):
 @bp.post("/items/<int:item_id>/conflicts/<int:event_id>")
 @login_required
 def resolve_conflict(item_id: int, event_id: int):
-    """ "Use the other value" or "Keep this" on a conflict in the item's history."""
+    """A conflict in the history settled: use the other value, or keep the one applied."""
     use = request.form.get("use", "")
 
     def change() -> LibraryItem:
