@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import ApiClient, api_client_for
 from tests.test_anilist_sync import connect, outbox_rows, run_job, work
 from tests.test_auth_api import error_of
+from tests.test_concurrency import post_at_once
 from tests.test_library_pages import add, one, text, toast_of
 from tracker.extensions import db
 from tracker.models import AniListAccount, ItemEvent, LibraryItem, Origin, utcnow
@@ -134,6 +135,15 @@ def test_resolving_twice_changes_nothing_the_second_time(app, api):
     again = resolve(api, item["id"], event_id, "remote").get_json()
     assert again["item"]["progress"] == 3
     assert again["event"]["conflict"]["resolution"] == "remote"
+
+
+def test_simultaneous_clicks_apply_the_other_value_once(app, api):
+    item = api.add()
+    event_id = record_conflict(app, item["id"], LOCAL_WON)
+    url = f"/api/library/items/{item['id']}/events/{event_id}/resolve"
+    assert post_at_once(api, url, {"use": "remote"}, 4) == [200] * 4
+    kinds = [e["kind"] for e in events_of(api, item["id"]).get_json()]
+    assert kinds == ["updated", "conflict", "created"]
 
 
 def test_a_deletion_on_anilist_has_no_other_value_to_use(app, api):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tracker.extensions import db
 from tracker.models import ItemEvent, LibraryItem, Origin, utcnow
@@ -164,21 +164,21 @@ def resolve(
     conflict = read_conflict(event, item)
     if conflict.resolved:
         return item, _view(event, item)
-    if use == conflict.loser:
-        if not conflict.can_use_other:
-            raise Invalid(_why_not(conflict), fields={"use": [_why_not(conflict)]})
+    if use == conflict.loser and conflict.deleted_on_anilist:
+        message = "AniList deleted this entry: there is no other value to use. Keep this copy."
+        raise Invalid(message, fields={"use": [message]})
+    # Claimed with a compare-and-set, so two clicks at once apply the value only once.
+    claimed = db.session.execute(
+        update(ItemEvent)
+        .where(ItemEvent.id == event.id, ItemEvent.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolution=use)
+    ).rowcount
+    if claimed and use == conflict.loser:
         try:
             library.apply_changes(item, {f.field: f.value(use) for f in conflict.fields}, origin)
         except ServiceError:
             db.session.rollback()
             raise
-    event.resolved_at = utcnow()
-    event.resolution = use
     db.session.commit()
+    db.session.refresh(event)
     return item, _view(event, item)
-
-
-def _why_not(conflict: ConflictView) -> str:
-    if conflict.deleted_on_anilist:
-        return "AniList deleted this entry: there is no other value to use. Keep this copy."
-    return "This conflict records no other value to use; keep the one you have."
