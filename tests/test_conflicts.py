@@ -284,3 +284,14 @@ def test_the_library_lists_only_titles_with_unresolved_conflicts(app, htmx, logg
     page = logged_in.client.get("/?conflicts=true").get_data(as_text=True)
     assert re.findall(r'<tr id="item-(\d+)"', page) == [str(open_)]
     assert "Showing titles with a sync conflict you have not settled yet (1)" in text(page)
+
+
+def test_the_history_routes_are_in_the_openapi_document(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    events = paths["/api/library/items/{item_id}/events"]["get"]
+    assert {p["name"] for p in events["parameters"]} >= {"page", "per_page"}
+    assert events["responses"]["200"]["content"]["application/json"]["schema"]["items"] == {
+        "$ref": "#/components/schemas/Event"
+    }
+    resolve_op = paths["/api/library/items/{item_id}/events/{event_id}/resolve"]["post"]
+    assert set(resolve_op["responses"]) >= {"200", "404", "409", "422"}
