@@ -72,7 +72,8 @@ def index():
         "library/partials/_list.html",
         **_list_context(page, query, ignored),
         summary=library.summary(current_user.id),
-        custom_lists=library.custom_lists(current_user.id),
+        # Only the full page has the filters; an htmx swap of the list skips the query.
+        custom_lists=[] if is_htmx() else library.custom_lists(current_user.id),
         **_add_context(),
     )
 
