@@ -9,6 +9,11 @@ from tests.conftest import ApiClient
 
 def increment_at_once(api: ApiClient, item_id: int, clicks: int) -> list[int]:
     """Fire ``clicks`` increments from separate threads released together."""
+    return post_at_once(api, f"/api/library/items/{item_id}/increment", {"by": 1}, clicks)
+
+
+def post_at_once(api: ApiClient, path: str, body: dict, clicks: int) -> list[int]:
+    """POST ``body`` to ``path`` ``clicks`` times from threads released together."""
     start = threading.Barrier(clicks)
     statuses: list[int] = []
     lock = threading.Lock()
@@ -16,7 +21,7 @@ def increment_at_once(api: ApiClient, item_id: int, clicks: int) -> list[int]:
     def click() -> None:
         client = ApiClient(api.client.application.test_client(), api.token)
         start.wait()
-        status = client.post(f"/api/library/items/{item_id}/increment", json={"by": 1}).status_code
+        status = client.post(path, json=body).status_code
         with lock:
             statuses.append(status)
 

@@ -12,6 +12,7 @@ ITEM_KEYS = {
     "id", "title", "type", "source", "status", "progress", "max_progress", "progress_volumes",
     "score", "notes", "repeat", "private", "cover_url", "format", "site_url", "anilist_id",
     "mangadex_id", "mal_id", "started_on", "completed_on", "created_at", "updated_at", "sync",
+    "custom_lists",
 }  # fmt: skip
 
 
@@ -24,7 +25,7 @@ def test_add_a_manual_title(api):
     assert item["source"] == "manual"
     assert item["status"] == "planning"
     assert item["progress"] == 0
-    assert item["sync"] == {"state": "none", "synced_at": None}
+    assert item["sync"] == {"state": "none", "synced_at": None, "last_error": None}
     assert item["created_at"].endswith("+00:00")
 
 

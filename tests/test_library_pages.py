@@ -578,7 +578,12 @@ def set_sync_state(app, item_id: int, state: str) -> None:
     [
         ("synced", "Synced", "Saved on AniList (last at 2024-05-17 09:30 UTC)"),
         ("pending", "Pending", "Changed here; waiting to be sent to AniList"),
-        ("error", "Sync error", "AniList did not accept the last try; it is retried automatically"),
+        (
+            "error",
+            "Sync error",
+            "AniList did not accept the last try; it is retried automatically."
+            " Reason: AniList unreachable: HTTP 503",
+        ),
     ],
 )
 def test_a_row_shows_where_it_stands_with_anilist(app, htmx, logged_in, state, label, meaning):
@@ -620,12 +625,15 @@ def record_conflict(app, item_id: int, changes: dict) -> None:
     [
         ({"winner": "local", "remote": {"status": "paused", "progress": 10, "notes": None}},
          "Changed here and on AniList; the change made here was newer and was kept. "
-         "AniList had: Status: Paused Progress: 10"),
+         "Field Here (applied) AniList Status Planning Paused Progress 0 10 "
+         "Use AniList’s value here too Keep the value from here"),
         ({"winner": "remote", "local": {"status": "current", "progress": 12, "score": 80}},
          "Changed here and on AniList; AniList’s change was newer and was applied. "
-         "This copy had: Status: Watching Progress: 12 Score: 80"),
+         "Field Here AniList (applied) Status Watching Planning Progress 12 0 Score 80 – "
+         "Use the value from here and send it to AniList Keep AniList’s value"),
         ({"remote": "deleted on AniList", "entry_id": 400000001},
-         "Deleted on AniList; kept here. A change made here adds it to AniList again."),
+         "Deleted on AniList; kept here. A change made here adds it to AniList again. "
+         "Keep it here"),
     ],
     ids=["local-won", "anilist-won", "deleted-on-anilist"],
 )  # fmt: skip

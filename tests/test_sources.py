@@ -45,7 +45,8 @@ def test_autocomplete_asks_anilist_on_a_local_miss_and_keeps_the_answer(
     remote_app, remote_api, fake_anilist
 ):
     body = autocomplete(remote_api, "frieren")
-    assert body["sources"] == {"local": "ok", "anilist": "ok", "mangadex": "ok"}
+    # Autocomplete without a type leaves manga to AniList: MangaDex was not asked.
+    assert body["sources"] == {"local": "ok", "anilist": "ok", "mangadex": "not_asked"}
     titles = {r["title"] for r in body["results"]}
     assert "Sousou no Frieren" in titles
     frieren = next(r for r in body["results"] if r["anilist_id"] == 154587)
@@ -69,6 +70,36 @@ def test_a_full_local_page_answers_without_asking_anilist(remote_app, remote_api
     body = autocomplete(remote_api, "gundam")
     assert len(body["results"]) == 10
     assert graphql_calls(fake_anilist[0]) == 0
+
+
+def test_a_source_not_asked_because_the_catalogue_sufficed_says_so(remote_app, remote_api):
+    seed_local(remote_app, [f"Gundam {n}" for n in range(12)])
+    body = autocomplete(remote_api, "gundam")
+    assert body["sources"] == {"local": "ok", "anilist": "not_asked", "mangadex": "not_asked"}
+    assert body["sources_last_ok_at"] == {"anilist": None, "mangadex": None}
+
+
+def test_not_asked_says_when_the_source_last_answered(remote_app, remote_api):
+    autocomplete(remote_api, "frieren")  # asks AniList
+    seed_local(remote_app, [f"Gundam {n}" for n in range(12)])
+    body = autocomplete(remote_api, "gundam")
+    assert body["sources"]["anilist"] == "not_asked"
+    assert body["sources_last_ok_at"]["anilist"].startswith("20")
+    assert body["sources_last_ok_at"]["mangadex"] is None
+
+
+def test_a_dead_anilist_that_was_not_needed_is_never_called_ok(app_factory, sleeps,
+                                                                fake_mangadex):  # fmt: skip
+    app = app_factory(**remote_config(closed_url(), fake_mangadex[1], sleeps))
+    seed_local(app, [f"Gundam {n}" for n in range(12)])
+    api = api_client_for(app, "alice")
+    assert autocomplete(api, "gundam")["sources"]["anilist"] == "not_asked"
+    sources = {s["name"]: s["state"] for s in api.get("/api/sources/").get_json()["sources"]}
+    assert sources["anilist"] == "not_asked"
+
+
+def test_a_one_letter_query_does_not_ask_anilist_and_says_so(remote_app, remote_api):
+    assert autocomplete(remote_api, "k")["sources"]["anilist"] == "not_asked"
 
 
 def test_identical_autocomplete_calls_make_one_upstream_request(remote_api, fake_anilist):
@@ -249,7 +280,7 @@ def test_an_unreachable_anilist_is_reported_not_raised(app_factory, sleeps, fake
     body = autocomplete(api, "bebop")
     assert body["sources"]["anilist"] == "unavailable"
     sources = {s["name"]: s["state"] for s in api.get("/api/sources/").get_json()["sources"]}
-    assert sources == {"local": "ok", "anilist": "unavailable", "mangadex": "ok"}
+    assert sources == {"local": "ok", "anilist": "unavailable", "mangadex": "not_asked"}
 
 
 def test_the_shared_budget_is_never_exceeded(app_factory, sleeps, fake_anilist, fake_mangadex):

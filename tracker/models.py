@@ -167,6 +167,8 @@ class LibraryItem(db.Model):
     anilist_entry_id: Mapped[int | None] = mapped_column(Integer)
     remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Names of the AniList custom lists the entry is in (kept from pulls, sent on pushes).
+    custom_lists: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     media: Mapped[Media | None] = relationship(lazy="joined")
 
@@ -208,7 +210,8 @@ class LibraryItem(db.Model):
 
     @property
     def sync(self) -> dict[str, Any]:
-        """Where the item stands with AniList: none, pending, synced or error.
+        """Where the item stands with AniList: none, pending, synced or error (with the
+        outbox's ``last_error``, the reason in words).
 
         Listing sets ``_outbox_error`` for a whole page at once (one query); a single
         item looks its outbox row up here.
@@ -218,18 +221,22 @@ class LibraryItem(db.Model):
                 select(SyncOutbox.last_error).where(SyncOutbox.item_id == self.id)
             ).first()
             self._outbox_error = row[0] or True if row else None
+        error = self._outbox_error if isinstance(self._outbox_error, str) else None
         if self._outbox_error is None:
             state = "synced" if self.synced_at else "none"
         else:
-            state = "error" if isinstance(self._outbox_error, str) else "pending"
-        return {"state": state, "synced_at": self.synced_at}
+            state = "error" if error else "pending"
+        return {"state": state, "synced_at": self.synced_at, "last_error": error}
 
 
 class ItemEvent(db.Model):
     """History of one item: what changed, when, and where the change came from."""
 
     __tablename__ = "item_events"
-    __table_args__ = (Index("ix_item_events_item_at", "item_id", "at"),)
+    __table_args__ = (
+        Index("ix_item_events_item_at", "item_id", "at"),
+        Index("ix_item_events_user_kind", "user_id", "kind"),  # unresolved conflicts, counted
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key: the history of a deleted item (and its delete) is kept.
@@ -239,6 +246,10 @@ class ItemEvent(db.Model):
     origin: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))  # created | updated | deleted | conflict
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A conflict is resolved when the person picks a side: "local" or "remote" (the value
+    # kept here, or AniList's).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(8))
 
 
 class AniListAccount(db.Model):

@@ -18,6 +18,7 @@ MAX_TITLE = 500
 MAX_NOTES = 10_000
 MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
+MAX_LIST_NAME = 500
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
@@ -109,6 +110,13 @@ class ItemQuerySchema(Schema):
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     status = fields.String(validate=validate.OneOf(STATUSES))
     q = fields.String(validate=validate.Length(max=MAX_TITLE))
+    list = fields.String(
+        validate=validate.Length(min=1, max=MAX_LIST_NAME),
+        metadata={"description": "Only items in this AniList custom list."},
+    )
+    conflicts = fields.Boolean(
+        metadata={"description": "true: only items with a sync conflict not yet resolved."}
+    )
     sort = fields.String(
         load_default="-updated",
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
@@ -121,6 +129,9 @@ class ItemQuerySchema(Schema):
 class SyncStateSchema(Schema):
     state = fields.String(metadata={"enum": ["none", "pending", "synced", "error"]})
     synced_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(
+        allow_none=True, metadata={"description": "Why the last push failed (state error)."}
+    )
 
 
 class ItemSchema(Schema):
@@ -147,6 +158,7 @@ class ItemSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     sync = fields.Nested(SyncStateSchema)
+    custom_lists = fields.List(fields.String(), metadata={"description": "AniList custom lists"})
 
 
 class SummarySchema(Schema):
@@ -257,7 +269,7 @@ class TitlesSchema(Schema):
     native = fields.String(allow_none=True)
 
 
-SOURCE_STATES = {"enum": ["ok", "unavailable", "rate_limited"]}
+SOURCE_STATES = {"enum": ["ok", "unavailable", "rate_limited", "not_asked"]}
 
 
 class SuggestionSchema(Schema):
@@ -280,6 +292,12 @@ class SuggestionSchema(Schema):
 class SearchAnswerSchema(Schema):
     results = fields.List(fields.Nested(SuggestionSchema))
     sources = fields.Dict(keys=fields.String(), values=fields.String(metadata=SOURCE_STATES))
+    sources_last_ok_at = fields.Dict(
+        keys=fields.String(),
+        values=fields.DateTime(allow_none=True),
+        metadata={"description": "When each remote source last answered (null: not since "
+                  "the server started); with `not_asked`, how fresh the local answer is."},
+    )  # fmt: skip
 
 
 class SourceSchema(Schema):
@@ -317,6 +335,15 @@ class AniListStatusSchema(Schema):
     first_sync_pending = fields.Boolean(
         metadata={"description": "connected, waiting for the first merge choice"}
     )
+    failed = fields.Integer(metadata={"description": "Pending changes whose last try failed"})
+    conflicts = fields.Integer(metadata={"description": "Sync conflicts not yet resolved"})
+    health = fields.String(
+        metadata={
+            "enum": ["ok", "waiting", "error", "needs_reauth", "disconnected"],
+            "description": "The state and the numbers in one word: `waiting` when changes "
+            "wait behind an error (AniList unreachable, say)",
+        }
+    )
 
 
 class JobSchema(Schema):
@@ -331,3 +358,53 @@ class JobSchema(Schema):
 
 class JobEnvelopeSchema(Schema):
     job = fields.Nested(JobSchema)
+
+
+# --- an item's history and its conflicts ----------------------------------------------
+
+SIDES = {"enum": ["local", "remote"]}
+
+
+class EventQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class FieldConflictSchema(Schema):
+    field = fields.String()
+    local = fields.Raw(allow_none=True, metadata={"description": "The value here"})
+    remote = fields.Raw(allow_none=True, metadata={"description": "The value on AniList"})
+
+
+class ConflictSchema(Schema):
+    winner = fields.String(allow_none=True, metadata={**SIDES, "description": "Which side was "
+                           "applied when the conflict happened (null: unknown)"})  # fmt: skip
+    deleted_on_anilist = fields.Boolean()
+    resolved = fields.Boolean()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolution = fields.String(allow_none=True, metadata={**SIDES, "description": "The side "
+                               "the person picked"})  # fmt: skip
+    fields = fields.List(fields.Nested(FieldConflictSchema))  # last: it hides the module
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    at = fields.DateTime()
+    origin = fields.String(metadata={"enum": ["web", "api", "anilist", "import"]})
+    kind = fields.String(metadata={"enum": ["created", "updated", "deleted", "conflict"]})
+    changes = fields.Dict(metadata={"description": "What changed: {field: [old, new]}"})
+    conflict = fields.Nested(ConflictSchema, allow_none=True)
+
+
+class ResolveSchema(Schema):
+    use = fields.String(
+        required=True,
+        validate=validate.OneOf(SIDES["enum"]),
+        metadata={"description": "local: the value here; remote: AniList's value"},
+    )
+
+
+class ResolvedSchema(Schema):
+    item = fields.Nested(ItemSchema)
+    event = fields.Nested(EventSchema)

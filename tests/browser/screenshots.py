@@ -1,4 +1,5 @@
-"""Take docs/library-light.png and docs/library-dark.png: the library with demo titles.
+"""Take docs/library-light.png and docs/library-dark.png (the library with demo titles) and
+docs/item-conflict.png (an item page with a sync conflict to settle).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -49,18 +50,31 @@ def cover(colours: tuple[str, str] | None) -> str | None:
     return "data:image/svg+xml," + quote(svg)
 
 
-def seed(app) -> None:
+CONFLICTED = "Dungeon Meshi"
+
+
+def seed(app) -> int:
+    """The demo library; the id of the item with a conflict."""
     with app.app_context():
         upgrade()
         user = accounts.register(USERNAME, PASSWORD)
+        added = {}
         for title, kind, status, progress, total, score, colours in reversed(DEMO):
-            library.add_item(
+            added[title] = library.add_item(
                 user.id,
                 {"title": title, "type": kind, "status": status, "progress": progress,
                  "max_progress": total, "score": score, "cover_url": cover(colours)},
                 Origin.WEB,
             )  # fmt: skip
+        item = added[CONFLICTED]
+        item_id = item.id
+        # Read on here while AniList said "paused": AniList's change was newer and won.
+        local = {"status": "current", "progress": 45, "score": 84, "notes": "Falin arc next"}
+        library.record_event(item, "conflict", {"winner": "remote", "local": local},
+                             Origin.ANILIST)  # fmt: skip
+        db.session.commit()
         db.session.remove()
+    return item_id
 
 
 def main() -> int:
@@ -76,7 +90,7 @@ def main() -> int:
              "SECRET_KEY": "screenshots-only-secret-key-long-enough", "DEMO_USER": False,
              "INPROCESS_WORKER": False, "RATELIMIT_ENABLED": False}
         )  # fmt: skip
-        seed(app)
+        conflicted = seed(app)
         with serving(app) as base, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             for scheme in ("light", "dark"):
@@ -94,6 +108,15 @@ def main() -> int:
                 path = DOCS / f"library-{scheme}.png"
                 page.screenshot(path=str(path), full_page=True)
                 print(f"wrote {path}")
+                if scheme == "light":
+                    page.goto(f"/items/{conflicted}")
+                    history = page.locator("#history-heading").locator("..")
+                    expect(
+                        history.get_by_role("button", name="Keep AniList’s value")
+                    ).to_be_visible()
+                    path = DOCS / "item-conflict.png"
+                    history.screenshot(path=str(path))
+                    print(f"wrote {path}")
                 context.close()
             browser.close()
         with app.app_context():

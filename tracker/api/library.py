@@ -7,15 +7,19 @@ from flask_smorest import Blueprint
 from tracker.api.access import authenticate
 from tracker.schemas import (
     ApiErrorSchema,
+    EventQuerySchema,
+    EventSchema,
     IncrementSchema,
     ItemCreateSchema,
     ItemEditSchema,
     ItemQuerySchema,
     ItemSchema,
     RefreshAnswerSchema,
+    ResolvedSchema,
+    ResolveSchema,
     SummarySchema,
 )
-from tracker.services import library
+from tracker.services import history, library
 
 bp = Blueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
 bp.before_request(authenticate)
@@ -31,7 +35,7 @@ class Items(MethodView):
     def get(self, query):
         """List your items, filtered, sorted and paged."""
         page = library.list_items(g.user.id, **query)
-        return page.items, 200, _paging_headers(page, query)
+        return page.items, 200, _paging_headers(page, query, "library_api.Items")
 
     @bp.arguments(ItemCreateSchema)
     @bp.response(201, ItemSchema)
@@ -84,6 +88,33 @@ def refresh(item_id):
     return {"item": item, "sources": {"anilist": state}}
 
 
+@bp.route("/items/<int:item_id>/events")
+@bp.arguments(EventQuerySchema, location="query")
+@bp.response(200, EventSchema(many=True))
+@bp.alt_response(404, **NOT_FOUND)
+@bp.doc(description="Newest first. Total in `X-Total-Count`; pages in `Link`. A removed "
+        "item's history is still here. A conflict carries both values and whether it "
+        "was resolved.")  # fmt: skip
+def events(query, item_id):
+    """The item's history."""
+    page = history.page_of(g.user.id, item_id, **query)
+    return page.items, 200, _paging_headers(page, query, "library_api.events", item_id=item_id)
+
+
+@bp.route("/items/<int:item_id>/events/<int:event_id>/resolve", methods=["POST"])
+@bp.arguments(ResolveSchema)
+@bp.response(200, ResolvedSchema)
+@bp.alt_response(404, **NOT_FOUND)
+@bp.alt_response(409, schema=ApiErrorSchema, description="The item has been removed")
+@bp.doc(description="`use` the side that lost applies its values as an ordinary edit "
+        "(pushed to AniList like any edit); the side that won only marks the conflict "
+        "resolved. Resolving twice changes nothing.")  # fmt: skip
+def resolve(body, item_id, event_id):
+    """Settle a sync conflict: keep the value here (`local`) or AniList's (`remote`)."""
+    item, event = history.resolve(g.user.id, item_id, event_id, body["use"], g.origin)
+    return {"item": item, "event": event}
+
+
 @bp.route("/summary")
 @bp.response(200, SummarySchema)
 def summary():
@@ -91,10 +122,12 @@ def summary():
     return library.summary(g.user.id)
 
 
-def _paging_headers(page: library.Page, query: dict) -> dict[str, str]:
+def _paging_headers(
+    page: library.Page, query: dict, endpoint: str, **view_args: int
+) -> dict[str, str]:
     def link(number: int, rel: str) -> str:
         args = {**query, **request.args.to_dict(), "page": number, "per_page": page.per_page}
-        return f'<{url_for("library_api.Items", _external=True, **args)}>; rel="{rel}"'
+        return f'<{url_for(endpoint, _external=True, **view_args, **args)}>; rel="{rel}"'
 
     links = [link(1, "first")]
     if page.page > 1:

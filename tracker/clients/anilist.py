@@ -142,12 +142,12 @@ SAVE_ENTRY = (
 mutation SaveEntry(
   $id: Int, $mediaId: Int, $status: MediaListStatus, $scoreRaw: Int, $progress: Int,
   $progressVolumes: Int, $repeat: Int, $notes: String, $private: Boolean,
-  $startedAt: FuzzyDateInput, $completedAt: FuzzyDateInput
+  $startedAt: FuzzyDateInput, $completedAt: FuzzyDateInput, $customLists: [String]
 ) {
   SaveMediaListEntry(
     id: $id, mediaId: $mediaId, status: $status, scoreRaw: $scoreRaw, progress: $progress,
     progressVolumes: $progressVolumes, repeat: $repeat, notes: $notes, private: $private,
-    startedAt: $startedAt, completedAt: $completedAt
+    startedAt: $startedAt, completedAt: $completedAt, customLists: $customLists
   ) { ...EntryFields }
 }
 """
@@ -390,13 +390,15 @@ class AniListClient(RemoteClient):
         private: bool | None = UNSET,
         started_at: str | date | None = UNSET,
         completed_at: str | date | None = UNSET,
+        custom_lists: list[str] | None = UNSET,
     ) -> ListEntry:
         """Create (by ``media_id``) or update (by ``entry_id``) an entry.
 
         Only the fields given are sent. ``notes=None`` and ``started_at=None`` /
         ``completed_at=None`` clear those fields on AniList; for the numeric
         fields and ``status`` None means "leave as is". ``score_raw`` is 0-100
-        whatever the user's score format.
+        whatever the user's score format. ``custom_lists`` names every custom list the
+        entry is in (AniList leaves them as they are when it is not sent).
         """
         if media_id is None and entry_id is None:
             raise ValueError("save_entry needs media_id (to create) or entry_id (to update)")
@@ -411,6 +413,7 @@ class AniListClient(RemoteClient):
             "private": private,
             "startedAt": started_at,
             "completedAt": completed_at,
+            "customLists": custom_lists,
         }
         for name, value in given.items():
             if value is UNSET:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint
 
 from tracker.models import MEDIA_TYPES, STATUSES, MediaType
+from tracker.services.history import ConflictView
 from tracker.services.library import unit_for
 
 # "current" and "repeating" read differently for anime and manga (DESIGN §3).
@@ -95,40 +95,63 @@ SYNC_BADGES = {
 }
 
 
-@dataclass(frozen=True)
-class Conflict:
-    """A history entry for an entry changed on both sides, in words."""
+def health_badge(status: dict[str, Any]) -> tuple[str, str]:
+    """The AniList connection badge: (label, colour class) from ``anilist.status()``."""
+    health, error = status["health"], (status.get("last_error") or "").lower()
+    if health == "needs_reauth":
+        return "Needs reconnecting", "state-error"
+    if health == "waiting":
+        if "unreachable" in error:
+            return "Waiting — AniList unreachable", "state-warning"
+        if "rate limit" in error:
+            return "Waiting — AniList is busy", "state-warning"
+        return "Waiting — AniList refused a change", "state-warning"
+    if health == "error":
+        return "Last sync failed", "state-error"
+    return "OK", "state-ok"
 
-    summary: str
-    values: list[tuple[str, str]]  # (field label, value) of the side that lost, if kept
+
+def conflict_summary(conflict: ConflictView) -> str:
+    """What happened, in a sentence."""
+    if conflict.deleted_on_anilist:
+        return "Deleted on AniList; kept here. A change made here adds it to AniList again."
+    if conflict.winner == "local":
+        return "Changed here and on AniList; the change made here was newer and was kept."
+    if conflict.winner == "remote":
+        return "Changed here and on AniList; AniList’s change was newer and was applied."
+    return "Changed here and on AniList."
 
 
-def describe_conflict(changes: dict[str, Any], media_type: str | None = None) -> Conflict:
-    """``{"winner": "local", "remote": {...}}``, ``{"winner": "remote", "local": {...}}``
-    or ``{"remote": "deleted on AniList", ...}`` (as the sync service writes them)."""
-    winner = changes.get("winner")
-    if winner == "local":
-        summary = "Changed here and on AniList; the change made here was newer and was kept."
-        lost, side = changes.get("remote"), "AniList had"
-    elif winner == "remote":
-        summary = "Changed here and on AniList; AniList’s change was newer and was applied."
-        lost, side = changes.get("local"), "This copy had"
-    elif changes.get("remote") == "deleted on AniList":
-        return Conflict(
-            "Deleted on AniList; kept here. A change made here adds it to AniList again.", []
-        )
-    else:
-        return Conflict("Changed here and on AniList.", [])
-    if not isinstance(lost, dict):
-        return Conflict(summary, [])
-    values = [(field_label(k), shown_value(k, v, media_type)) for k, v in lost.items()
-              if v is not None]  # fmt: skip
-    return Conflict(f"{summary} {side}:", values)
+SIDE_NAMES = {"local": "Here", "remote": "AniList"}
+# (button label, what it does) for each side a person can pick.
+USE_SIDE = {
+    "local": ("Use the value from here", "and send it to AniList"),
+    "remote": ("Use AniList’s value", "here too"),
+}
+
+
+def keep_label(conflict: ConflictView) -> str:
+    """The button that settles a conflict with what was applied."""
+    if conflict.deleted_on_anilist:
+        return "Keep it here"
+    return {"local": "Keep the value from here", "remote": "Keep AniList’s value"}.get(
+        conflict.winner or "", "Dismiss"
+    )
+
+
+def conflict_resolution(conflict: ConflictView) -> str:
+    if conflict.resolution is None:
+        return ""
+    if conflict.resolution == conflict.winner:
+        return "Resolved: you kept the value that was applied."
+    side = "AniList’s value" if conflict.resolution == "remote" else "the value from here"
+    return f"Resolved: you chose {side} instead."
 
 
 def register_template_helpers(bp: Blueprint) -> None:
     helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
-               describe_conflict, unit_for)  # fmt: skip
+               conflict_summary, conflict_resolution, keep_label, health_badge,
+               unit_for)  # fmt: skip
     for helper in helpers:
         bp.add_app_template_global(helper)
     bp.add_app_template_global(STATUS_ORDER, "STATUS_ORDER")
@@ -136,3 +159,5 @@ def register_template_helpers(bp: Blueprint) -> None:
     bp.add_app_template_global(SORT_CHOICES, "SORT_CHOICES")
     bp.add_app_template_global(SOURCE_NAMES, "SOURCE_NAMES")
     bp.add_app_template_global(SYNC_BADGES, "SYNC_BADGES")
+    bp.add_app_template_global(SIDE_NAMES, "SIDE_NAMES")
+    bp.add_app_template_global(USE_SIDE, "USE_SIDE")

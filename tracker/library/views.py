@@ -39,8 +39,8 @@ from tracker.schemas import (
     first_messages,
     load_form,
 )
-from tracker.services import catalog, library
-from tracker.services.errors import Invalid, NotFound, ServiceError
+from tracker.services import catalog, history, library
+from tracker.services.errors import Conflict, Invalid, NotFound, ServiceError
 
 bp = Blueprint("library", __name__)
 display.register_template_helpers(bp)
@@ -54,6 +54,9 @@ bp.add_app_template_global(DEFAULT_QUERY["per_page"], "DEFAULT_PER_PAGE")
 bp.add_app_template_global(catalog.MAX_QUERY, "MAX_SEARCH")
 
 Errors = dict[str, list[str]]
+# What the toast says once a conflict is settled, by the side picked.
+RESOLVED = {"local": "{title}: conflict resolved with the value from here",
+            "remote": "{title}: conflict resolved with AniList’s value"}  # fmt: skip
 
 
 # --- browsing ----------------------------------------------------------------
@@ -69,6 +72,8 @@ def index():
         "library/partials/_list.html",
         **_list_context(page, query, ignored),
         summary=library.summary(current_user.id),
+        # Only the full page has the filters; an htmx swap of the list skips the query.
+        custom_lists=[] if is_htmx() else library.custom_lists(current_user.id),
         **_add_context(),
     )
 
@@ -184,6 +189,17 @@ def detail(item_id: int):
     return _detail_page(library.get_item(current_user.id, item_id))
 
 
+@bp.get("/items/<int:item_id>/sync")
+@login_required
+def sync_state(item_id: int):
+    """The item's sync badge, polled while a push is pending; gone items answer nothing."""
+    try:
+        item = library.get_item(current_user.id, item_id)
+    except NotFound:
+        return make_response("", 404)
+    return render_template("library/partials/_sync_badge.html", item=item)
+
+
 @bp.post("/items/<int:item_id>/increment")
 @login_required
 def increment(item_id: int):
@@ -219,6 +235,23 @@ def delete(item_id: int):
     else:
         response = toast(make_response(""), f"Removed {title}")
     return _counts_changed(response)
+
+
+@bp.post("/items/<int:item_id>/conflicts/<int:event_id>")
+@login_required
+def resolve_conflict(item_id: int, event_id: int):
+    """A conflict in the history settled: use the other value, or keep the one applied."""
+    use = request.form.get("use", "")
+
+    def change() -> LibraryItem:
+        item, _event = history.resolve(current_user.id, item_id, event_id, use, Origin.WEB)
+        return item
+
+    try:
+        return _detail_change(item_id, change, saved=RESOLVED.get(use, "{title}: resolved"))
+    except Conflict as error:  # the item was removed meanwhile: say so where it happened
+        fragment = render_template("partials/_error.html", message=error.message)
+        return toast(make_response(fragment, 409), error.message, "error")
 
 
 def _row_change(item_id: int, change: Callable[[], LibraryItem]) -> Response:
@@ -261,10 +294,12 @@ def _row_message(item: LibraryItem, old_status: str, old_progress: int) -> str:
     return f"{item.title}: {', '.join(parts)}" if parts else f"Saved {item.title}"
 
 
-def _detail_change(item_id: int, change: Callable[[], LibraryItem]) -> Response:
+def _detail_change(
+    item_id: int, change: Callable[[], LibraryItem], *, saved: str = "Saved {title}"
+) -> Response:
     try:
         item = change()
-    except NotFound:
+    except (NotFound, Conflict):
         raise
     except (ValidationError, ServiceError) as exc:
         db.session.rollback()
@@ -273,9 +308,9 @@ def _detail_change(item_id: int, change: Callable[[], LibraryItem]) -> Response:
         page = _detail_page(item, values=request.form, errors=errors, status=status)
         return toast(page, _sentence(errors), "error")
     if not is_htmx():
-        flash(f"Saved {item.title}", "success")
+        flash(saved.format(title=item.title), "success")
         return redirect(url_for("library.detail", item_id=item_id), 303)
-    return _counts_changed(toast(_detail_page(item), f"Saved {item.title}"))
+    return _counts_changed(toast(_detail_page(item), saved.format(title=item.title)))
 
 
 def _detail_page(
@@ -290,7 +325,7 @@ def _detail_page(
         "library/partials/_detail.html",
         status=status,
         item=item,
-        history=library.history(current_user.id, item.id),
+        history=history.for_item(item),
         values=values or {},
         errors=errors or {},
     )

@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from tracker.clients import AniListClient, ClientError
 from tracker.clients.oauth import AniListOAuth
 from tracker.extensions import db
-from tracker.models import AniListAccount, LibraryItem, OAuthState, SyncOutbox, utcnow
-from tracker.services import crypto, outbox
+from tracker.models import AniListAccount, ItemEvent, LibraryItem, OAuthState, SyncOutbox, utcnow
+from tracker.services import crypto, library, outbox
 from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.remote import remote
 
@@ -147,23 +147,48 @@ def mark_needs_reauth(account: AniListAccount, message: str) -> None:
 
 
 def status(user_id: int) -> dict[str, Any]:
+    """The connection and its numbers, computed once for the settings page and the API,
+    so the badge, the counts and the last error can never disagree.
+
+    ``health`` sums them up: ``ok``; ``waiting`` (changes wait behind an error, e.g.
+    AniList unreachable); ``error`` (the last sync failed, nothing waits);
+    ``needs_reauth``; ``disconnected``."""
     account = account_for(user_id)
+    waiting = outbox.waiting(user_id)
+    numbers = {
+        "pending": waiting.pending,
+        "failed": waiting.failed,
+        "conflicts": _unresolved_conflicts(user_id),
+    }
     if account is None:
         return {"configured": configured(), "connected": False, "state": "disconnected",
-                "name": None, "anilist_user_id": None, "last_sync_at": None,
-                "pending": outbox.pending_count(user_id), "last_error": None,
-                "first_sync_pending": False}  # fmt: skip
+                "health": "disconnected", "name": None, "anilist_user_id": None,
+                "last_sync_at": None, "last_error": None, "first_sync_pending": False,
+                **numbers}  # fmt: skip
+    last_error = account.last_error or waiting.last_error
+    if account.state == NEEDS_REAUTH:
+        health = NEEDS_REAUTH
+    elif last_error or waiting.failed:
+        health = "waiting" if waiting.pending else "error"
+    else:
+        health = OK
     return {
         "configured": configured(),
         "connected": True,
         "state": account.state,
+        "health": health,
         "name": account.name,
         "anilist_user_id": account.anilist_user_id,
         "last_sync_at": account.last_sync_at,
-        "pending": outbox.pending_count(user_id),
-        "last_error": account.last_error,
+        "last_error": last_error,
         "first_sync_pending": account.first_sync_pending,
+        **numbers,
     }
+
+
+def _unresolved_conflicts(user_id: int) -> int:
+    conflicts = library.unresolved_conflicts(user_id, ItemEvent.id).subquery()
+    return db.session.scalar(select(func.count()).select_from(conflicts)) or 0
 
 
 def disconnect(user_id: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from tracker.clients import NotFound as RemoteNotFound
 from tracker.extensions import db
 from tracker.models import LibraryItem, Media, MediaType, User, utcnow
 from tracker.services.errors import NotFound, invalid
-from tracker.services.remote import OK, remote, state_of
+from tracker.services.remote import NOT_ASKED, OK, remote, state_of
 
 MAX_QUERY = 200
 MIN_REMOTE_QUERY = 2  # one letter matches half the catalogue: answer it locally
@@ -36,6 +36,8 @@ TITLE_LANGUAGES = ("romaji", "english", "native")
 class SearchAnswer:
     results: list[dict[str, Any]]
     sources: dict[str, str]
+    # When each remote source last answered well (None: not since the server started).
+    sources_last_ok_at: dict[str, datetime | None] = field(default_factory=dict)
 
 
 # --- text -------------------------------------------------------------------
@@ -363,19 +365,24 @@ def _search(
     states = {"local": OK}
     groups: list[list[Media]] = [local]
     db.session.commit()  # end the read before slow remote calls
+    health = remote().health
     for name in _remote_sources_for(media_type, source if source != "local" else "-"):
-        skip = len(query) < MIN_REMOTE_QUERY or (local_enough and len(local) >= SUGGESTIONS)
+        if interactive and health.failing(name, remote().failure_ttl):
+            states[name] = health.state(name)  # it just failed: answer locally at once
+            continue
+        unneeded = len(query) < MIN_REMOTE_QUERY or (local_enough and len(local) >= SUGGESTIONS)
         if name == "mangadex" and interactive and media_type is None:
-            skip = True  # autocomplete without a type: AniList covers manga too
-        if interactive and remote().health.failing(name, remote().failure_ttl):
-            skip = True  # it just failed: answer from the catalogue at once
-        if skip:
-            states[name] = remote().health.state(name)
+            unneeded = True  # autocomplete without a type: AniList covers manga too
+        if unneeded:
+            states[name] = NOT_ASKED
             continue
         found, states[name] = _remote_search(name, query, media_type, interactive=interactive)
         groups.append(found)
     found = _merge(groups)[: SUGGESTIONS * 2 if not interactive else SUGGESTIONS]
-    return _answer(user_id, found, states)
+    answer = _answer(user_id, found, states)
+    answer.sources_last_ok_at = {name: health.last_ok_at(name) for name in states
+                                 if name != "local"}  # fmt: skip
+    return answer
 
 
 def autocomplete(user_id: int | None, query: str, media_type: str | None = None) -> SearchAnswer:
@@ -433,6 +440,7 @@ def max_progress(
     else:
         answer = search(user_id, check_query(query), media_type)
         state = answer.sources.get("anilist", OK)
+        state = OK if state == NOT_ASKED else state
         first = answer.results[0] if answer.results else None
         media = find_media(first["source"], first["external_id"]) if first else None
     if media is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
@@ -77,11 +77,20 @@ def list_items(
     type: str | None = None,
     status: str | None = None,
     q: str | None = None,
+    list: str | None = None,  # the query parameter's name
+    conflicts: bool = False,
     sort: str = "-updated",
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
+    """A page of the user's items; ``list`` keeps those in that AniList custom list,
+    ``conflicts`` those with a sync conflict nobody has resolved yet."""
     query = select(LibraryItem).where(LibraryItem.user_id == user_id)
+    if list:
+        names = _custom_list_names()
+        query = query.where(exists(select(names.c.value).where(names.c.value == list)))
+    if conflicts:
+        query = query.where(LibraryItem.id.in_(unresolved_conflicts(user_id, ItemEvent.item_id)))
     if type:
         query = query.where(LibraryItem.media_type == type)
     if status:
@@ -102,7 +111,37 @@ def list_items(
         query.order_by(order.nulls_last(), tie).limit(per_page).offset((page - 1) * per_page)
     ).all()
     _attach_outbox_state(rows)
-    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+    return Page(items=[*rows], total=total, page=page, per_page=per_page)
+
+
+def _custom_list_names():
+    """The names in each item's ``custom_lists`` as rows of one ``value`` column."""
+    if db.engine.dialect.name == "postgresql":
+        names = func.json_array_elements_text(LibraryItem.custom_lists)
+        return names.table_valued("value").render_derived(name="custom_list")
+    return func.json_each(LibraryItem.custom_lists).table_valued("value")
+
+
+def custom_lists(user_id: int) -> list[str]:
+    """Every custom list name in the user's library, in alphabetical order."""
+    names = _custom_list_names()
+    found = db.session.scalars(
+        select(names.c.value)
+        .select_from(LibraryItem)
+        .join(names, true())
+        .where(LibraryItem.user_id == user_id)
+        .distinct()
+    )
+    return sorted(found, key=str.casefold)
+
+
+def unresolved_conflicts(user_id: int, column):
+    """``column`` of the user's conflicts that nobody has settled yet."""
+    return select(column).where(
+        ItemEvent.user_id == user_id,
+        ItemEvent.kind == "conflict",
+        ItemEvent.resolved_at.is_(None),
+    )
 
 
 def _attach_outbox_state(items: Sequence[LibraryItem]) -> None:
@@ -161,6 +200,13 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
 
 def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Origin) -> LibraryItem:
     item = get_item(user_id, item_id)
+    apply_changes(item, changes, origin)
+    db.session.commit()
+    return item
+
+
+def apply_changes(item: LibraryItem, changes: dict[str, Any], origin: Origin) -> None:
+    """An edit of ``item`` with its rules, history and push, left for the caller to commit."""
     before = _snapshot(item)
     for field in PLAIN_FIELDS:
         if field in changes:
@@ -178,8 +224,6 @@ def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Ori
     if diff:
         item.updated_at = utcnow()
         record_event(item, "updated", diff, origin)
-    db.session.commit()
-    return item
 
 
 def increment_progress(user_id: int, item_id: int, by: int, origin: Origin) -> LibraryItem:
@@ -251,17 +295,6 @@ def refresh_item(user_id: int, item_id: int) -> tuple[LibraryItem, str]:
         )
     _media, state = catalog.fetch_anilist_media(item.media.anilist_id)
     return get_item(user_id, item_id), state
-
-
-def history(user_id: int, item_id: int) -> list[ItemEvent]:
-    get_item(user_id, item_id)
-    return list(
-        db.session.scalars(
-            select(ItemEvent)
-            .where(ItemEvent.item_id == item_id, ItemEvent.user_id == user_id)
-            .order_by(ItemEvent.at.desc(), ItemEvent.id.desc())
-        )
-    )
 
 
 # --- rules -----------------------------------------------------------------

@@ -8,6 +8,7 @@ later edits coalesce into it, and the worker sends the item as it is then.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,7 +56,23 @@ def _insert_for_dialect():
     return postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
 
 
-def pending_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(SyncOutbox).where(SyncOutbox.user_id == user_id)
+@dataclass(frozen=True)
+class Waiting:
+    pending: int  # changes not yet on AniList
+    failed: int  # of which the last try failed
+    last_error: str | None  # the reason of the latest failure
+
+
+def waiting(user_id: int) -> Waiting:
+    """The user's changes waiting for AniList, and why the latest failed one did."""
+    mine = SyncOutbox.user_id == user_id
+    pending, failed = db.session.execute(
+        select(func.count(), func.count(SyncOutbox.last_error)).where(mine)
+    ).one()
+    last_error = db.session.scalar(
+        select(SyncOutbox.last_error)
+        .where(mine, SyncOutbox.last_error.is_not(None))
+        .order_by(SyncOutbox.updated_at.desc(), SyncOutbox.id.desc())
+        .limit(1)
     )
+    return Waiting(pending, failed, last_error)

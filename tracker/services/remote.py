@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -30,6 +31,7 @@ from tracker.extensions import db
 from tracker.models import RateBudget, SearchCacheEntry
 
 OK, UNAVAILABLE, RATE_LIMITED = "ok", "unavailable", "rate_limited"
+NOT_ASKED = "not_asked"  # not asked (yet, or this time): no claim about its health
 USER_AGENT = "Tracker/0.1 (self-hosted anime and manga tracker)"
 
 
@@ -157,22 +159,29 @@ class RedisCache:
 
 @dataclass
 class SourceHealth:
-    """What each remote source answered last, for the sources list and notices."""
+    """What each remote source answered last, and when it last answered well, for the
+    sources list and notices."""
 
     states: dict[str, tuple[str, float]] = field(default_factory=dict)
+    last_ok: dict[str, datetime] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
 
     def record(self, source: str, state: str) -> None:
         self.states[source] = (state, self.clock())
+        if state == OK:
+            self.last_ok[source] = datetime.now(UTC)
 
     def state(self, source: str) -> str:
-        return self.states.get(source, (OK, 0.0))[0]
+        return self.states.get(source, (NOT_ASKED, 0.0))[0]
+
+    def last_ok_at(self, source: str) -> datetime | None:
+        return self.last_ok.get(source)
 
     def failing(self, source: str, within: float) -> bool:
         """Did the source fail in the last ``within`` seconds? Then someone typing
         should not wait for it again (offline, every new query would time out)."""
-        state, at = self.states.get(source, (OK, 0.0))
-        return state != OK and self.clock() - at < within
+        state, at = self.states.get(source, (NOT_ASKED, 0.0))
+        return state not in (OK, NOT_ASKED) and self.clock() - at < within
 
 
 @dataclass

@@ -223,7 +223,10 @@ def _entry_values(item: LibraryItem) -> dict[str, Any]:
     except (ValueError, TypeError) as error:
         raise Refused(f"This entry cannot be sent to AniList: {error}. "
                       "Edit the item to try again.") from error  # fmt: skip
+    # Custom lists are sent only when known: an empty list would clear them on AniList.
+    lists = {"custom_lists": item.custom_lists} if item.custom_lists else {}
     return {
+        **lists,
         "status": item.status,
         "progress": item.progress,
         "progress_volumes": item.progress_volumes,
@@ -520,13 +523,16 @@ def _apply(
     if item is None:
         item = LibraryItem(user_id=state.user_id, media=media, media_type=media_type,
                            title=media.title_preferred, created_at=now, updated_at=now,
-                           **decision.values, **link)  # fmt: skip
+                           custom_lists=entry["custom_lists"], **decision.values,
+                           **link)  # fmt: skip
         db.session.add(item)
         state.by_media[entry["media_id"]] = item
         result.added += 1
         return item
     if decision.link:
         item.media = media
+    if item.custom_lists != entry["custom_lists"]:  # AniList's own grouping: it has the say
+        item.custom_lists = entry["custom_lists"]
     if decision.action == "unchanged":
         result.unchanged += 1
     elif decision.action == "update":
