@@ -12,7 +12,8 @@ from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import csrf, db, jwt, limiter, login_manager, migrate
 from tracker.models import render_migration_type
-from tracker.security import add_security_headers, register_jwt_errors
+from tracker.routing import IdConverter
+from tracker.security import add_security_headers, limit_request_body, register_jwt_errors
 from tracker.services.accounts import ensure_demo_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config)
+    app.before_request(limit_request_body)  # first, before any extension reads a body
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
@@ -62,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
     register_api(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(library.bp)

@@ -1,8 +1,37 @@
-"""URL pieces every blueprint shares: where a redirect may lead."""
+"""URL pieces every blueprint shares: row ids in paths, and where a redirect may lead."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+
+# Ids are INTEGER columns: 32 bits on PostgreSQL, the smaller of the two databases.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<id:item_id>``: a row id the database can hold, or a 404.
+
+    A bigger number never reaches a query (SQLite and PostgreSQL would fail on it),
+    and a digit string too long for ``int()`` never matches. Out of range is a 404
+    of its own, not a "no match": werkzeug would call that a 405 when the path
+    exists for another method.
+    """
+
+    regex = r"\d{1,10}"
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not self.min <= number <= self.max:
+            raise NotFound()
+        return number
 
 
 def local_path(target: str | None) -> str | None:

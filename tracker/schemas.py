@@ -18,6 +18,7 @@ MAX_TITLE = 500
 MAX_NOTES = 10_000
 MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # keeps every offset far inside the databases' integer range
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
@@ -114,7 +115,7 @@ class ItemQuerySchema(Schema):
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
     )
     # Query strings are text, so plain Integer (which parses "2" but not "2.5") fits here.
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

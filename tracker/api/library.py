@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tracker.api.access import authenticate
+from tracker.api.blueprint import Blueprint
 from tracker.schemas import (
     ApiErrorSchema,
     IncrementSchema,
@@ -41,7 +41,7 @@ class Items(MethodView):
         return library.add_item(g.user.id, body, g.origin)
 
 
-@bp.route("/items/<int:item_id>")
+@bp.route("/items/<id:item_id>")
 class Item(MethodView):
     @bp.response(200, ItemSchema)
     @bp.alt_response(404, **NOT_FOUND)
@@ -63,7 +63,7 @@ class Item(MethodView):
         library.delete_item(g.user.id, item_id, g.origin)
 
 
-@bp.route("/items/<int:item_id>/increment", methods=["POST"])
+@bp.route("/items/<id:item_id>/increment", methods=["POST"])
 @bp.arguments(IncrementSchema)
 @bp.response(200, ItemSchema)
 @bp.alt_response(404, **NOT_FOUND)
@@ -72,7 +72,7 @@ def increment(body, item_id):
     return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
 
 
-@bp.route("/items/<int:item_id>/refresh", methods=["POST"])
+@bp.route("/items/<id:item_id>/refresh", methods=["POST"])
 @bp.response(200, RefreshAnswerSchema)
 @bp.alt_response(404, **NOT_FOUND)
 def refresh(item_id):

@@ -65,7 +65,7 @@ def anilist_sync():
     return _start_job("anilist_sync")
 
 
-@bp.get("/settings/anilist/jobs/<int:job_id>")
+@bp.get("/settings/anilist/jobs/<id:job_id>")
 @login_required
 def anilist_job(job_id: int):
     """A job's progress; polled by its own fragment until it is done or failed."""

@@ -178,13 +178,13 @@ def _add_context(
 # --- one item ----------------------------------------------------------------
 
 
-@bp.get("/items/<int:item_id>")
+@bp.get("/items/<id:item_id>")
 @login_required
 def detail(item_id: int):
     return _detail_page(library.get_item(current_user.id, item_id))
 
 
-@bp.post("/items/<int:item_id>/increment")
+@bp.post("/items/<id:item_id>/increment")
 @login_required
 def increment(item_id: int):
     def change() -> LibraryItem:
@@ -194,7 +194,7 @@ def increment(item_id: int):
     return _row_change(item_id, change)
 
 
-@bp.post("/items/<int:item_id>")
+@bp.post("/items/<id:item_id>")
 @login_required
 def update(item_id: int):
     """A patch from a row control (answered with the row) or the detail page's form."""
@@ -208,7 +208,7 @@ def update(item_id: int):
     return _detail_change(item_id, change)
 
 
-@bp.delete("/items/<int:item_id>")
+@bp.delete("/items/<id:item_id>")
 @login_required
 def delete(item_id: int):
     try:
