@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, render_template
+from flask_login import current_user
 from sqlalchemy import event, inspect
 
 from tracker import auth, cli, errors, library, worker
@@ -51,7 +52,10 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
         render_item=render_migration_type,
     )
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every template; the proxy
+    # loads them only where a template asks, so an error page can render without the DB.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     jwt.init_app(app)
