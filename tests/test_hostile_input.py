@@ -41,6 +41,13 @@ def test_every_integer_in_a_path_is_a_bounded_id(app):
     assert len(id_routes(app)) >= 10  # items, rows, jobs, on the pages and the API
 
 
+def test_ids_document_as_bounded_integers(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for path in ("/api/library/items/{item_id}", "/api/jobs/{job_id}"):
+        (param,) = paths[path]["parameters"]
+        assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
 @pytest.mark.parametrize("number", HUGE)
 def test_an_id_out_of_range_is_404_on_every_api_route(app, api, number):
     api.add()
