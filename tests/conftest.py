@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from tests.fakes import Sleeps, serve
 from tests.fakes.anilist import FakeAniList
@@ -49,9 +50,29 @@ def need_shared(relative: str) -> Path:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    return os.environ.get("TRACKER_TEST_DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'tracker-test.db'}"
-    )
+    """SQLite in a temporary file (one per xdist worker, as every worker has its own
+    temporary directory), or PostgreSQL when TRACKER_TEST_DATABASE_URL names one."""
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'tracker-test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return database_of_worker(url, worker) if worker else url
+
+
+def database_of_worker(url: str, worker: str) -> str:
+    """``<name>_<worker>`` beside the PostgreSQL database named, created when absent
+    (the user needs CREATEDB), so parallel workers never share tables."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            known = "SELECT 1 FROM pg_database WHERE datname = :name"
+            if not conn.scalar(text(known), {"name": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def make_app(database_url: str, **overrides) -> Flask:
@@ -288,8 +309,10 @@ def remote_config(anilist_url: str, mangadex_url: str, sleeps: Sleeps, **overrid
         "ANILIST_GRAPHQL_URL": anilist_url,
         "MANGADEX_API_URL": mangadex_url,
         "ANILIST_RATE_PER_MINUTE": 6000,
+        # Typing must fail fast; the worker's calls get room, since on a loaded machine a
+        # timed-out save is sent again (at least once) and tests count exact requests.
         "REMOTE_OPTIONS": {"sleep": sleeps, "interactive_timeout": (0.5, 0.5),
-                           "timeout": (0.5, 0.5)},
+                           "timeout": (2.0, 5.0)},
         **overrides,
     }  # fmt: skip
 

@@ -143,3 +143,28 @@ def test_token_endpoint_is_rate_limited(app_factory):
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     assert error_of(client.post("/api/auth/token", data={}))["code"] == "rate_limited"
+
+
+def exhaust_token_limit(client) -> list[int]:
+    return [
+        client.post("/api/auth/token", data={"username": "x", "password": "y"}).status_code
+        for _ in range(11)
+    ]
+
+
+@pytest.mark.parametrize("limited_first", [True, False])
+def test_a_rate_limit_stays_with_its_app(app_factory, limited_first):
+    """The limiter singleton keeps no app's switch or counts for another app."""
+    if limited_first:
+        limited, unlimited = app_factory(RATELIMIT_ENABLED=True), app_factory()
+    else:
+        unlimited, limited = app_factory(), app_factory(RATELIMIT_ENABLED=True)
+    assert exhaust_token_limit(limited.test_client())[-1] == 429
+    assert exhaust_token_limit(unlimited.test_client()) == [401] * 11
+    assert exhaust_token_limit(limited.test_client())[0] == 429
+
+
+def test_two_limited_apps_count_apart(app_factory):
+    first, second = app_factory(RATELIMIT_ENABLED=True), app_factory(RATELIMIT_ENABLED=True)
+    assert exhaust_token_limit(first.test_client())[-1] == 429
+    assert exhaust_token_limit(second.test_client())[:10] == [401] * 10  # its own ten

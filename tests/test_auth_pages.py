@@ -81,11 +81,27 @@ def test_an_htmx_request_after_the_session_expired_redirects_the_whole_page(clie
     assert response.data == b""
 
 
-@pytest.mark.parametrize(
-    "target, expected",
-    [("/?status=current", "/?status=current"), ("//evil.example/", "/"),
-     ("https://evil.example/", "/"), ("/\\evil.example", "/")],
-)  # fmt: skip
+# The value as it stands in the query string, and where a login may then lead.
+NEXT_TARGETS = [
+    ("/?status=current", "/?status=current"),
+    ("/items/7", "/items/7"),
+    ("/%2509/x", "/%09/x"),  # an encoded %09 stays in the path, on this site
+    ("//evil.example/", "/"),
+    ("https://evil.example/", "/"),
+    ("javascript:alert(1)", "/"),
+    ("/%5Cevil.example", "/"),  # /\evil.example
+    ("%5C%5Cevil.example", "/"),
+    ("/%09/evil.example", "/"),  # browsers drop the tab: //evil.example
+    ("/%0a/x", "/"),
+    ("/%0d%0aSet-Cookie:%20x=y", "/"),
+    ("/%00", "/"),
+    ("/%E2%80%A8/x", "/"),  # a line separator
+    ("%20//evil.example", "/"),
+    ("", "/"),
+]
+
+
+@pytest.mark.parametrize("target, expected", NEXT_TARGETS)
 def test_login_returns_only_to_local_pages(browser, target, expected):
     browser.register()
     browser.client.post("/logout", data={"csrf_token": browser.csrf_token()})
@@ -94,7 +110,44 @@ def test_login_returns_only_to_local_pages(browser, target, expected):
         data={"username": "alice", "password": "password123",
               "csrf_token": browser.csrf_token()},
     )  # fmt: skip
+    assert response.status_code == 302
     assert response.headers["Location"] == expected
+
+
+@pytest.mark.parametrize("target, expected", NEXT_TARGETS)
+def test_a_logged_in_visit_to_login_follows_only_local_next(logged_in, target, expected):
+    response = logged_in.client.get(f"/login?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/%0a/x"])
+def test_the_login_form_carries_no_foreign_next(client, target):
+    response = client.get(f"/login?next={target}")
+    assert response.status_code == 200
+    assert 'name="next"' not in response.get_data(as_text=True)
+
+
+def test_the_login_form_keeps_a_local_next(browser):
+    response = browser.client.get("/login?next=/items/7")
+    assert 'name="next" value="/items/7"' in response.get_data(as_text=True)
+    browser.register()
+    browser.client.post("/logout", data={"csrf_token": browser.csrf_token()})
+    response = browser.client.post(
+        "/login",
+        data={"username": "alice", "password": "password123", "next": "/\\evil.example",
+              "csrf_token": browser.csrf_token()},
+    )  # fmt: skip
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "page_url", ["http://localhost//evil.example/", "http://localhost/\\evil.example"]
+)
+def test_an_htmx_login_redirect_never_names_a_foreign_page(client, page_url):
+    response = client.get("/", headers={"HX-Request": "true", "HX-Current-URL": page_url})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/"
 
 
 def test_logout_by_get_only_asks(logged_in):

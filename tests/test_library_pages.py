@@ -712,7 +712,9 @@ def test_paging_links_keep_the_filters_and_push_the_url(htmx):
     second = htmx.get(unescape(link["href"])).get_data(as_text=True)
     assert titles_in(second) == ["Chainsaw"]
     assert "Page 2 of 2" in text(second)
-    assert unescape(one(second, "a", rel="prev")["href"]) == "/?sort=title&per_page=2"
+    previous = urlsplit(unescape(one(second, "a", rel="prev")["href"]))
+    assert previous.path == "/"
+    assert parse_qs(previous.query) == {"sort": ["title"], "per_page": ["2"]}
 
 
 @pytest.mark.usefixtures("shelf")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, render_template
+from flask_login import current_user
 from sqlalchemy import event, inspect
 
 from tracker import auth, cli, errors, library, worker
@@ -12,7 +13,8 @@ from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import csrf, db, jwt, limiter, login_manager, migrate
 from tracker.models import render_migration_type
-from tracker.security import add_security_headers, register_jwt_errors
+from tracker.routing import IdConverter
+from tracker.security import add_security_headers, limit_request_body, register_jwt_errors
 from tracker.services.accounts import ensure_demo_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config)
+    app.before_request(limit_request_body)  # first, before any extension reads a body
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
@@ -49,7 +52,10 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
         render_item=render_migration_type,
     )
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every template; the proxy
+    # loads them only where a template asks, so an error page can render without the DB.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     jwt.init_app(app)
@@ -62,6 +68,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
     register_api(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(library.bp)

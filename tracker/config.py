@@ -44,7 +44,7 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "UPLOAD_MAX_MB": 50,  # the largest import file; MAX_CONTENT_LENGTH follows from it
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -118,6 +118,8 @@ def _check(app: Flask) -> None:
     if isinstance(cfg["JWT_ACCESS_TOKEN_EXPIRES"], int | float):
         cfg["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=cfg["JWT_ACCESS_TOKEN_EXPIRES"])
     cfg.setdefault("JWT_SECRET_KEY", cfg["SECRET_KEY"])
+    if cfg.get("MAX_CONTENT_LENGTH") is None:  # the file plus a little multipart framing
+        cfg["MAX_CONTENT_LENGTH"] = (cfg["UPLOAD_MAX_MB"] + 1) * 1024 * 1024
     if cfg.get("REDIS_URL") and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
         cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
     if is_production(app) and "TRACKER_SESSION_COOKIE_SECURE" not in os.environ:

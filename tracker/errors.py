@@ -7,6 +7,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     jsonify,
     make_response,
     render_template,
@@ -15,9 +16,11 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from tracker.extensions import db
+from tracker.extensions import db, login_manager
 from tracker.htmx import current_page, is_htmx, redirect_client, toast
 from tracker.services.errors import ServiceError
 
@@ -35,6 +38,12 @@ CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+
+# What the database (or its pool) raises when it cannot be reached or has gone away.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_DOWN_MESSAGE = "The database is not answering right now; try again in a moment."
+RETRY_AFTER_SECONDS = 10
 
 
 def wants_json() -> bool:
@@ -62,8 +71,31 @@ def error_response(
     if is_htmx():
         fragment = render_template("partials/_error.html", message=message, fields=fields or {})
         return toast(make_response(fragment, status), message, "error")
-    page = render_template("errors/error.html", status=status, message=message)
+    page = render_template(
+        "errors/error.html", status=status, message=message, current_user=_page_user()
+    )
     return make_response(page, status)
+
+
+def _page_user():
+    """The person the error page's header names: whoever this request already loaded;
+    otherwise a lookup, unless the database already failed this request. An error page
+    must render whatever state the database is in."""
+    if "_login_user" not in g and not g.get("database_down"):
+        try:
+            current_user._get_current_object()
+        except DATABASE_DOWN:
+            g.database_down = True
+            _discard_session()
+    return g.get("_login_user") or login_manager.anonymous_user()
+
+
+def _discard_session() -> None:
+    """Roll back whatever the request began; on a dead connection, let go of it."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
 
 
 def _validation_fields(error: HTTPException) -> dict[str, list[str]]:
@@ -94,7 +126,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     fields = _validation_fields(error)
     if isinstance(error, CSRFError):
-        if is_htmx() and not current_user.is_authenticated:
+        if is_htmx() and not _page_user().is_authenticated:
             # The session (and its CSRF token) expired: send the whole page to log in again.
             return error_response(401, "Your session expired; log in again.")
         return error_response(400, "Your form expired; reload the page.", code="csrf_failed")
@@ -109,8 +141,26 @@ def handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+def handle_database_down(error: SQLAlchemyError) -> Response:
+    """503 in the shape the caller reads, built without the database: the page names
+    no user (that would be a lookup), and the session lets go of its connection so
+    the pool reconnects once the database is back."""
+    current_app.logger.warning("Database unavailable: %s", error)
+    g.database_down = True
+    _discard_session()
+    if wants_json():
+        response = json_error(503, DATABASE_DOWN_MESSAGE, code="database_unavailable")
+    elif is_htmx():
+        response = error_response(503, DATABASE_DOWN_MESSAGE)
+    else:
+        page = render_template("errors/unavailable.html", message=DATABASE_DOWN_MESSAGE)
+        response = make_response(page, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_unexpected(error: Exception) -> Response:
-    db.session.rollback()
+    _discard_session()
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
 
@@ -120,5 +170,7 @@ def handle_unexpected(error: Exception) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceError, handle_service_error)
+    for database_down in DATABASE_DOWN:
+        app.register_error_handler(database_down, handle_database_down)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, make_response, render_template, request
 
+from tracker.routing import local_path
+
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get(
@@ -22,8 +24,9 @@ def current_page() -> str:
     """
     if is_htmx():
         url = urlsplit(request.headers.get("HX-Current-URL", ""))
-        if url.netloc == request.host and url.path.startswith("/"):
-            return url.path + (f"?{url.query}" if url.query else "")
+        page = local_path(url.path + (f"?{url.query}" if url.query else ""))
+        if url.netloc == request.host and page:
+            return page
     return request.full_path.rstrip("?")
 
 

@@ -19,6 +19,7 @@ MAX_NOTES = 10_000
 MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
 MAX_LIST_NAME = 500
+MAX_PAGE = 1_000_000  # keeps every offset far inside the databases' integer range
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
@@ -106,7 +107,15 @@ class IncrementSchema(Schema):
     by = WholeNumber(load_default=1, validate=validate.Range(min=-MAX_PROGRESS, max=MAX_PROGRESS))
 
 
-class ItemQuerySchema(Schema):
+class PageQuerySchema(Schema):
+    """``page`` and ``per_page`` of every paged list."""
+
+    # Query strings are text, so plain Integer (which parses "2" but not "2.5") fits here.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class ItemQuerySchema(PageQuerySchema):
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     status = fields.String(validate=validate.OneOf(STATUSES))
     q = fields.String(validate=validate.Length(max=MAX_TITLE))
@@ -121,9 +130,6 @@ class ItemQuerySchema(Schema):
         load_default="-updated",
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
     )
-    # Query strings are text, so plain Integer (which parses "2" but not "2.5") fits here.
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class SyncStateSchema(Schema):
@@ -363,11 +369,6 @@ class JobEnvelopeSchema(Schema):
 # --- an item's history and its conflicts ----------------------------------------------
 
 SIDES = {"enum": ["local", "remote"]}
-
-
-class EventQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class FieldConflictSchema(Schema):

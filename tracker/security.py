@@ -1,9 +1,11 @@
-"""Response headers that make the pages safe to run, and JSON answers for token errors."""
+"""Limits on what a request may send, response headers that make the pages safe to run,
+and JSON answers for token errors."""
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app, request
 from flask_jwt_extended import JWTManager
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.errors import json_error
 
@@ -22,6 +24,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+# Only a file upload (multipart) may be as large as MAX_CONTENT_LENGTH (TRACKER_UPLOAD_MAX_MB);
+# any other body is a form or a JSON document of a few kilobytes.
+MAX_DOCUMENT_BYTES = 1024 * 1024
+
+
+def limit_request_body() -> None:
+    """A ``before_request`` hook: a body over its limit answers 413.
+
+    A body with a Content-Length is refused as soon as it is read. A chunked one has
+    no length to check, and werkzeug would silently cut it at the limit (a garbled
+    body, not a 413), so it is read here, up to one byte past the limit.
+    """
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.mimetype != "multipart/form-data":
+        limit = min(limit or MAX_DOCUMENT_BYTES, MAX_DOCUMENT_BYTES)
+    request.max_content_length = limit
+    if limit and request.content_length is None and "wsgi.input_terminated" in request.environ:
+        request.max_content_length = limit + 1
+        if len(request.get_data(cache=True)) > limit:
+            raise RequestEntityTooLarge()
 
 
 def add_security_headers(response: Response) -> Response:

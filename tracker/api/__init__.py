@@ -4,10 +4,15 @@ OpenAPI document."""
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest.spec.plugins import integerconverter2paramschema
 
 from tracker.api import anilist, auth, health, library, sources
 from tracker.extensions import api, csrf
+from tracker.routing import IdConverter
 from tracker.schemas import ApiErrorSchema
+
+# Ids document as bounded integers; registered once, the Api applies it to every app.
+api.register_converter(IdConverter, integerconverter2paramschema)
 
 
 def register_api(app: Flask) -> None:

@@ -18,7 +18,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def authenticate() -> None:
     """Resolve the caller into ``g.user`` and ``g.origin``, or raise a 401.
 
-    Returns nothing so that it can serve as a ``before_request`` hook."""
+    Returns nothing so that it can serve as a ``before_request`` hook. ``OPTIONS`` only
+    asks which methods a path allows: Flask answers it without calling a view, so it
+    needs no caller (a browser's CORS preflight never carries credentials)."""
+    if request.method == "OPTIONS":
+        return
     if request.headers.get("Authorization"):
         verify_jwt_in_request()
         user = get_current_user()

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from tracker.api.access import authenticate, login_required
+from tracker.api.blueprint import Blueprint
 from tracker.schemas import AniListStatusSchema, ApiErrorSchema, JobEnvelopeSchema, JobSchema
 from tracker.services import anilist, sync
 from tracker.services.errors import ServiceError
@@ -146,7 +146,7 @@ def _accepted(job):
     return {"job": job}, 202, {"Location": url_for("jobs_api.job", job_id=job.id)}
 
 
-@jobs_bp.route("/<int:job_id>")
+@jobs_bp.route("/<id:job_id>")
 @jobs_bp.response(200, JobSchema)
 def job(job_id):
     """A background job's progress and result."""

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask import g
 from flask_jwt_extended import create_access_token
-from flask_smorest import Blueprint
 
 from tracker.api.access import login_required
+from tracker.api.blueprint import Blueprint
 from tracker.extensions import limiter
 from tracker.schemas import (
     ApiErrorSchema,

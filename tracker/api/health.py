@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker.api.blueprint import Blueprint
 from tracker.extensions import db
 from tracker.schemas import HealthSchema
 

@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tracker.api.access import authenticate
+from tracker.api.blueprint import Blueprint
 from tracker.schemas import (
     ApiErrorSchema,
-    EventQuerySchema,
     EventSchema,
     IncrementSchema,
     ItemCreateSchema,
     ItemEditSchema,
     ItemQuerySchema,
     ItemSchema,
+    PageQuerySchema,
     RefreshAnswerSchema,
     ResolvedSchema,
     ResolveSchema,
@@ -45,7 +45,7 @@ class Items(MethodView):
         return library.add_item(g.user.id, body, g.origin)
 
 
-@bp.route("/items/<int:item_id>")
+@bp.route("/items/<id:item_id>")
 class Item(MethodView):
     @bp.response(200, ItemSchema)
     @bp.alt_response(404, **NOT_FOUND)
@@ -67,7 +67,7 @@ class Item(MethodView):
         library.delete_item(g.user.id, item_id, g.origin)
 
 
-@bp.route("/items/<int:item_id>/increment", methods=["POST"])
+@bp.route("/items/<id:item_id>/increment", methods=["POST"])
 @bp.arguments(IncrementSchema)
 @bp.response(200, ItemSchema)
 @bp.alt_response(404, **NOT_FOUND)
@@ -76,7 +76,7 @@ def increment(body, item_id):
     return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
 
 
-@bp.route("/items/<int:item_id>/refresh", methods=["POST"])
+@bp.route("/items/<id:item_id>/refresh", methods=["POST"])
 @bp.response(200, RefreshAnswerSchema)
 @bp.alt_response(404, **NOT_FOUND)
 def refresh(item_id):
@@ -88,8 +88,8 @@ def refresh(item_id):
     return {"item": item, "sources": {"anilist": state}}
 
 
-@bp.route("/items/<int:item_id>/events")
-@bp.arguments(EventQuerySchema, location="query")
+@bp.route("/items/<id:item_id>/events")
+@bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, EventSchema(many=True))
 @bp.alt_response(404, **NOT_FOUND)
 @bp.doc(description="Newest first. Total in `X-Total-Count`; pages in `Link`. A removed "
@@ -101,7 +101,7 @@ def events(query, item_id):
     return page.items, 200, _paging_headers(page, query, "library_api.events", item_id=item_id)
 
 
-@bp.route("/items/<int:item_id>/events/<int:event_id>/resolve", methods=["POST"])
+@bp.route("/items/<id:item_id>/events/<id:event_id>/resolve", methods=["POST"])
 @bp.arguments(ResolveSchema)
 @bp.response(200, ResolvedSchema)
 @bp.alt_response(404, **NOT_FOUND)

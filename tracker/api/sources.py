@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
 from tracker.api.access import authenticate
+from tracker.api.blueprint import Blueprint
 from tracker.schemas import (
     MaxAnswerSchema,
     MaxQuerySchema,

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from tracker.extensions import db, limiter, login_manager
 from tracker.htmx import current_page, is_htmx, redirect_client
 from tracker.models import User
+from tracker.routing import local_path
 from tracker.schemas import RegisterSchema, first_messages
 from tracker.services import accounts
 from tracker.services.errors import ServiceError
@@ -30,11 +31,8 @@ def unauthorized():
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    # Only local paths: never bounce a fresh login to another site.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Where to go after logging in: only ever a path on this site."""
+    return local_path(request.args.get("next") or request.form.get("next")) or default
 
 
 @bp.route("/login", methods=["GET", "POST"])

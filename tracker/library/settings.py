@@ -76,7 +76,7 @@ def anilist_first_sync():
     return _start_job(sync.FIRST_SYNC, policy=request.form.get("policy", ""))
 
 
-@bp.get("/settings/anilist/jobs/<int:job_id>")
+@bp.get("/settings/anilist/jobs/<id:job_id>")
 @login_required
 def anilist_job(job_id: int):
     """A job's progress; polled by its own fragment until it is done or failed."""

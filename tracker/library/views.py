@@ -183,13 +183,13 @@ def _add_context(
 # --- one item ----------------------------------------------------------------
 
 
-@bp.get("/items/<int:item_id>")
+@bp.get("/items/<id:item_id>")
 @login_required
 def detail(item_id: int):
     return _detail_page(library.get_item(current_user.id, item_id))
 
 
-@bp.get("/items/<int:item_id>/sync")
+@bp.get("/items/<id:item_id>/sync")
 @login_required
 def sync_state(item_id: int):
     """The item's sync badge, polled while a push is pending; gone items answer nothing."""
@@ -200,7 +200,7 @@ def sync_state(item_id: int):
     return render_template("library/partials/_sync_badge.html", item=item)
 
 
-@bp.post("/items/<int:item_id>/increment")
+@bp.post("/items/<id:item_id>/increment")
 @login_required
 def increment(item_id: int):
     def change() -> LibraryItem:
@@ -210,7 +210,7 @@ def increment(item_id: int):
     return _row_change(item_id, change)
 
 
-@bp.post("/items/<int:item_id>")
+@bp.post("/items/<id:item_id>")
 @login_required
 def update(item_id: int):
     """A patch from a row control (answered with the row) or the detail page's form."""
@@ -224,7 +224,7 @@ def update(item_id: int):
     return _detail_change(item_id, change)
 
 
-@bp.delete("/items/<int:item_id>")
+@bp.delete("/items/<id:item_id>")
 @login_required
 def delete(item_id: int):
     try:
@@ -237,7 +237,7 @@ def delete(item_id: int):
     return _counts_changed(response)
 
 
-@bp.post("/items/<int:item_id>/conflicts/<int:event_id>")
+@bp.post("/items/<id:item_id>/conflicts/<id:event_id>")
 @login_required
 def resolve_conflict(item_id: int, event_id: int):
     """A conflict in the history settled: use the other value, or keep the one applied."""
