@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from tracker.dates import PARTIAL_DATE_PATTERN, parse_partial_date
 from tracker.models import MEDIA_SOURCES, MEDIA_TYPES, STATUSES
 
 MAX_TITLE = 500
@@ -21,7 +21,6 @@ MAX_PER_PAGE = 200
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 class WholeNumber(fields.Integer):
@@ -38,21 +37,19 @@ class WholeNumber(fields.Integer):
 class PartialDate(fields.String):
     """ISO 8601 date that may be partial, as AniList's are: 2024, 2024-05, 2024-05-17."""
 
-    default_error_messages = {"invalid": "Use YYYY, YYYY-MM or YYYY-MM-DD."}
+    default_error_messages = {
+        "invalid": "Use YYYY, YYYY-MM or YYYY-MM-DD, with a real month and day."
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metadata={"pattern": PARTIAL_DATE_PATTERN}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if text == "" and self.allow_none:
-            return None
-        match = _PARTIAL_DATE.match(text)
-        if not match:
-            raise self.make_error("invalid")
-        year, month, day = (int(part) if part else None for part in match.groups())
+        text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            date(year, month or 1, day or 1)
+            return parse_partial_date(text)
         except ValueError as exc:
             raise self.make_error("invalid") from exc
-        return text
 
 
 def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> fields.String:
@@ -142,8 +139,8 @@ class ItemSchema(Schema):
     anilist_id = fields.Integer(allow_none=True)
     mangadex_id = fields.String(allow_none=True)
     mal_id = fields.Integer(allow_none=True)
-    started_on = fields.String(allow_none=True)
-    completed_on = fields.String(allow_none=True)
+    started_on = fields.String(allow_none=True, metadata={"pattern": PARTIAL_DATE_PATTERN})
+    completed_on = fields.String(allow_none=True, metadata={"pattern": PARTIAL_DATE_PATTERN})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     sync = fields.Nested(SyncStateSchema)
@@ -218,6 +215,8 @@ def load_form(schema: Schema, form: Mapping[str, str], *, partial: bool = False)
             data[name] = None
         elif isinstance(field, WholeNumber) and _INT_TEXT.match(text):
             data[name] = int(text)
+        elif isinstance(field, PartialDate):
+            data[name] = text
         elif isinstance(field, fields.Boolean):
             data[name] = text.lower() in ("1", "true", "on", "yes")
         else:
