@@ -18,8 +18,10 @@ MAX_TITLE = 500
 MAX_NOTES = 10_000
 MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # 200 million rows deep: past any library, and inside SQL's OFFSET
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
+URI = {"format": "uri"}
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
 
 
@@ -50,6 +52,44 @@ class PartialDate(fields.String):
             return parse_partial_date(text)
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+
+
+_URL_CHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2}"
+
+
+class WebUrl(fields.String):
+    """An http(s) address that is also an RFC 3986 URI, as ``format: uri`` says: ASCII,
+    anything else percent-encoded (no user info, no IP-literal hosts)."""
+
+    default_error_messages = {"invalid": "Use an address starting with http:// or https://."}
+    PATTERN = re.compile(
+        rf"^https?://(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{{2}})+(?::[0-9]*)?"
+        rf"(?:/(?:{_URL_CHAR})*)*(?:\?(?:{_URL_CHAR}|[/?])*)?(?:#(?:{_URL_CHAR}|[/?])*)?$"
+    )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            validate=validate.Length(max=1000),
+            metadata={**URI, "pattern": self.PATTERN.pattern},
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not self.PATTERN.fullmatch(text):
+            raise self.make_error("invalid")
+        return text
+
+
+class Flag(fields.Boolean):
+    """A JSON true or false: never 0, 1 or a string (forms convert theirs in load_form)."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> fields.String:
@@ -83,8 +123,8 @@ class ItemEditSchema(_StripTitle):
     score = _number(0, 100, allow_none=True)
     notes = _text(MAX_NOTES)
     repeat = _number(0, MAX_PROGRESS)
-    private = fields.Boolean()
-    cover_url = fields.URL(allow_none=True, validate=validate.Length(max=1000))
+    private = Flag()
+    cover_url = WebUrl(allow_none=True)
     started_on = PartialDate(allow_none=True)
     completed_on = PartialDate(allow_none=True)
 
@@ -111,7 +151,7 @@ class ItemQuerySchema(Schema):
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
     )
     # Query strings are text, so plain Integer (which parses "2" but not "2.5") fits here.
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
@@ -133,7 +173,7 @@ class ItemSchema(Schema):
     notes = fields.String(allow_none=True)
     repeat = fields.Integer()
     private = fields.Boolean()
-    cover_url = fields.String(attribute="display_cover", allow_none=True)
+    cover_url = fields.String(attribute="display_cover", allow_none=True, metadata=URI)
     format = fields.String(allow_none=True)
     site_url = fields.String(allow_none=True)
     anilist_id = fields.Integer(allow_none=True)
@@ -211,7 +251,7 @@ def load_form(schema: Schema, form: Mapping[str, str], *, partial: bool = False)
         if field is None or name == "csrf_token":
             continue
         text = value.strip()
-        if isinstance(field, WholeNumber | PartialDate | fields.URL) and text == "":
+        if isinstance(field, WholeNumber | PartialDate | WebUrl) and text == "":
             data[name] = None
         elif isinstance(field, WholeNumber) and _INT_TEXT.match(text):
             data[name] = int(text)
@@ -235,8 +275,25 @@ def first_messages(error: ValidationError) -> dict[str, list[str]]:
     }
 
 
+_HAS_TEXT = re.compile(r"\S")
+
+
+def _has_text(value: str) -> None:
+    if not _HAS_TEXT.search(value):
+        raise ValidationError("Type something to search for.")
+
+
+def _query(**kwargs) -> fields.String:
+    """What to search for: up to 200 characters, not all spaces."""
+    return fields.String(
+        validate=[validate.Length(max=200), _has_text],
+        metadata={"pattern": _HAS_TEXT.pattern},
+        **kwargs,
+    )
+
+
 class SourceQuerySchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(max=200))
+    q = _query(required=True)
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
 
 
@@ -245,7 +302,7 @@ class SearchQuerySchema(SourceQuerySchema):
 
 
 class MaxQuerySchema(Schema):
-    q = fields.String(validate=validate.Length(max=200))
+    q = _query()
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     anilist_id = fields.Integer(validate=validate.Range(min=1, max=10**9))
 
@@ -268,7 +325,7 @@ class SuggestionSchema(Schema):
     type = fields.String()
     title = fields.String()
     titles = fields.Nested(TitlesSchema)
-    cover_url = fields.String(allow_none=True)
+    cover_url = fields.String(allow_none=True, metadata=URI)
     format = fields.String(allow_none=True)
     total = fields.Integer(allow_none=True)
     status = fields.String(allow_none=True)

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker.api.docs import ApiBlueprint
 from tracker.extensions import db
 from tracker.schemas import HealthSchema
 
-bp = Blueprint("health", __name__, url_prefix="/api", description="Liveness and readiness")
+bp = ApiBlueprint("health", __name__, url_prefix="/api", description="Liveness and readiness")
 
 
 @bp.route("/health")

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tracker.api.access import authenticate
+from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.schemas import (
-    ApiErrorSchema,
     IncrementSchema,
     ItemCreateSchema,
     ItemEditSchema,
@@ -17,25 +16,31 @@ from tracker.schemas import (
 )
 from tracker.services import library
 
-bp = Blueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
+bp = ApiBlueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
 bp.before_request(authenticate)
 
-NOT_FOUND = {"schema": ApiErrorSchema, "description": "Not in your library"}
+NOT_YOURS = "Not in your library"
+PAGING_HEADERS = {
+    "X-Total-Count": {"description": "Items matching, on all pages", "schema": {"type": "integer"}},
+    "Link": {"description": "`first`, `prev`, `next` (absent on the last page) and `last`",
+             "schema": {"type": "string"}},
+}  # fmt: skip
 
 
 @bp.route("/items")
 class Items(MethodView):
     @bp.arguments(ItemQuerySchema, location="query")
-    @bp.response(200, ItemSchema(many=True))
+    @bp.response(200, ItemSchema(many=True), headers=PAGING_HEADERS)
+    @bp.errors(*AUTHENTICATED)
     @bp.doc(description="Total in `X-Total-Count`; pages in `Link` (next, prev, first, last).")
     def get(self, query):
         """List your items, filtered, sorted and paged."""
         page = library.list_items(g.user.id, **query)
         return page.items, 200, _paging_headers(page, query)
 
-    @bp.arguments(ItemCreateSchema)
+    @bp.json_body(ItemCreateSchema)
     @bp.response(201, ItemSchema)
-    @bp.alt_response(409, schema=ApiErrorSchema, description="Already in your library")
+    @bp.errors(*MUTATION, 409, e409="Already in your library")
     def post(self, body):
         """Add a title, from a source or typed by hand (`source: manual`)."""
         return library.add_item(g.user.id, body, g.origin)
@@ -44,37 +49,41 @@ class Items(MethodView):
 @bp.route("/items/<int:item_id>")
 class Item(MethodView):
     @bp.response(200, ItemSchema)
-    @bp.alt_response(404, **NOT_FOUND)
+    @bp.errors(*AUTHENTICATED, 404, e404=NOT_YOURS)
     def get(self, item_id):
         """One item."""
         return library.get_item(g.user.id, item_id)
 
-    @bp.arguments(ItemEditSchema)
+    @bp.json_body(ItemEditSchema)
     @bp.response(200, ItemSchema)
-    @bp.alt_response(404, **NOT_FOUND)
+    @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
     def patch(self, body, item_id):
         """Change any editable field."""
         return library.update_item(g.user.id, item_id, body, g.origin)
 
     @bp.response(204)
-    @bp.alt_response(404, **NOT_FOUND)
+    @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
     def delete(self, item_id):
         """Remove an item."""
         library.delete_item(g.user.id, item_id, g.origin)
 
 
 @bp.route("/items/<int:item_id>/increment", methods=["POST"])
-@bp.arguments(IncrementSchema)
+@bp.json_body(IncrementSchema, required=False)
 @bp.response(200, ItemSchema)
-@bp.alt_response(404, **NOT_FOUND)
+@bp.errors(*MUTATION, 404, e404=NOT_YOURS)
 def increment(body, item_id):
-    """Add to progress (negative `by` goes back); simultaneous calls all count."""
+    """Add to progress (negative `by` goes back); simultaneous calls all count.
+
+    The body is optional: none means `{"by": 1}`.
+    """
     return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
 
 
 @bp.route("/items/<int:item_id>/refresh", methods=["POST"])
 @bp.response(200, RefreshAnswerSchema)
-@bp.alt_response(404, **NOT_FOUND)
+@bp.errors(*MUTATION, 404, 409, e404="Not in your library, or AniList has no such title",
+           e409="The item is not linked to AniList")  # fmt: skip
 def refresh(item_id):
     """Re-read the item's metadata (total, cover, format…) from AniList.
 
@@ -86,6 +95,7 @@ def refresh(item_id):
 
 @bp.route("/summary")
 @bp.response(200, SummarySchema)
+@bp.errors(*AUTHENTICATED)
 def summary():
     """How many items you have, by status and by type."""
     return library.summary(g.user.id)
