@@ -135,3 +135,30 @@ def test_a_page_past_the_ceiling_is_refused_not_clamped(api):
     response = api.get("/api/library/items", query_string={"page": 10**30})
     assert response.status_code == 422
     assert "page" in error_of(response)["fields"]
+
+
+# NUL characters: PostgreSQL can neither store nor compare them, so they never reach it.
+
+
+def test_a_nul_in_a_title_or_note_is_dropped(api):
+    item = api.add(title="Fri\x00eren", notes="great\x00")
+    assert (item["title"], item["notes"]) == ("Frieren", "great")
+
+
+@pytest.mark.parametrize("path", ["/api/sources/search", "/api/library/items"])
+def test_a_nul_in_a_search_is_dropped(api, path):
+    api.add()
+    response = api.get(path, query_string={"q": "Frie\x00ren"})
+    assert response.status_code == 200
+
+
+def test_a_search_for_only_nul_is_a_search_for_nothing(api):
+    response = api.get("/api/sources/autocomplete", query_string={"q": "\x00"})
+    assert response.status_code == 422
+    assert "q" in error_of(response)["fields"]
+
+
+def test_a_username_with_nul_is_refused_before_the_database(client):
+    response = client.post("/api/auth/token", data={"username": "al\x00ice", "password": "x"})
+    assert response.status_code == 422
+    assert "username" in error_of(response)["fields"]

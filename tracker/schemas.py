@@ -92,8 +92,16 @@ class Flag(fields.Boolean):
         return value
 
 
-def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> fields.String:
-    return fields.String(
+class Text(fields.String):
+    """Free text. NUL characters are dropped: they mean nothing in a title, a note or a
+    search, and PostgreSQL cannot store or compare them."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).replace("\x00", "")
+
+
+def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> Text:
+    return Text(
         required=required,
         allow_none=not required,
         validate=validate.Length(min=min_length, max=max_length),
@@ -115,7 +123,7 @@ class _StripTitle(Schema):
 class ItemEditSchema(_StripTitle):
     """Fields a person may change on an item (PATCH); every field optional."""
 
-    title = fields.String(validate=validate.Length(min=1, max=MAX_TITLE))
+    title = Text(validate=validate.Length(min=1, max=MAX_TITLE))
     status = fields.String(validate=validate.OneOf(STATUSES))
     progress = _number(0, MAX_PROGRESS)
     progress_volumes = _number(0, MAX_PROGRESS, allow_none=True)
@@ -130,12 +138,12 @@ class ItemEditSchema(_StripTitle):
 
 
 class ItemCreateSchema(ItemEditSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
+    title = Text(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
     type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES))
     source = fields.String(load_default="manual", validate=validate.OneOf(MEDIA_SOURCES))
     anilist_id = _number(1, 10**9, allow_none=True)
     mal_id = _number(1, 10**9, allow_none=True)
-    mangadex_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    mangadex_id = Text(allow_none=True, validate=validate.Length(min=1, max=64))
 
 
 class IncrementSchema(Schema):
@@ -145,7 +153,7 @@ class IncrementSchema(Schema):
 class ItemQuerySchema(Schema):
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    q = fields.String(validate=validate.Length(max=MAX_TITLE))
+    q = Text(validate=validate.Length(max=MAX_TITLE))
     sort = fields.String(
         load_default="-updated",
         validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
@@ -192,14 +200,13 @@ class SummarySchema(Schema):
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_.-]{3,40}$", error="3–40 letters, digits, dots, dashes or underscores."
+)
+
+
 class RegisterSchema(Schema):
-    username = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^[A-Za-z0-9_.-]{3,40}$",
-            error="3–40 letters, digits, dots, dashes or underscores.",
-        ),
-    )
+    username = fields.String(required=True, validate=USERNAME)
     password = fields.String(required=True, validate=validate.Length(min=8, max=256))
 
 
@@ -207,7 +214,10 @@ class TokenRequestSchema(Schema):
     """OAuth2 password grant, sent as a form."""
 
     grant_type = fields.String(validate=validate.Equal("password"))
-    username = fields.String(required=True, validate=validate.Length(max=40))
+    # Any text may be tried (a wrong one is a 401), but NUL cannot reach the database.
+    username = fields.String(
+        required=True, validate=[validate.Length(max=40), validate.Regexp(r"^[^\x00]*$")]
+    )
     password = fields.String(required=True, validate=validate.Length(max=256))
 
 
@@ -275,7 +285,7 @@ def first_messages(error: ValidationError) -> dict[str, list[str]]:
     }
 
 
-_HAS_TEXT = re.compile(r"\S")
+_HAS_TEXT = re.compile(r"[^\s\x00]")  # NUL is dropped, so it counts as nothing
 
 
 def _has_text(value: str) -> None:
@@ -283,9 +293,9 @@ def _has_text(value: str) -> None:
         raise ValidationError("Type something to search for.")
 
 
-def _query(**kwargs) -> fields.String:
+def _query(**kwargs) -> Text:
     """What to search for: up to 200 characters, not all spaces."""
-    return fields.String(
+    return Text(
         validate=[validate.Length(max=200), _has_text],
         metadata={"pattern": _HAS_TEXT.pattern},
         **kwargs,
