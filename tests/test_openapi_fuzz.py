@@ -66,5 +66,5 @@ def test_the_server_answers_as_its_openapi_document_says(served, tmp_path):
     assert done.returncode == 0, output
     cases = CASES.search(output)
     assert cases and cases["generated"] == cases["passed"], output
-    phases = "; ".join(line.strip(" ✅⏭") for line in output.splitlines() if "s)" in line)
+    phases = "; ".join(line.strip(" ✅⏭") for line in output.splitlines() if "(in " in line)
     print(f"\nOpenAPI fuzz: {cases['generated']} cases passed in {elapsed:.1f} s ({phases})")
