@@ -116,7 +116,7 @@ def test_the_increment_body_is_documented_optional_and_the_patch_body_required(s
 
 
 @pytest.mark.parametrize("path", ["/api/sources/autocomplete", "/api/sources/search"])
-@pytest.mark.parametrize("q", ["", "   "])
+@pytest.mark.parametrize("q", ["", "   ", "\x1f", "\u3000", "\x00"])
 def test_a_search_for_nothing_is_refused_as_documented(api, spec, path, q):
     response = api.get(path, query_string={"q": q})
     assert response.status_code == 422

@@ -285,7 +285,11 @@ def first_messages(error: ValidationError) -> dict[str, list[str]]:
     }
 
 
-_HAS_TEXT = re.compile(r"[^\s\x00]")  # NUL is dropped, so it counts as nothing
+# Some character that is neither a control character (NUL included) nor a space by
+# Python's or JavaScript's rules, spelled out so the server and OpenAPI tools agree.
+_HAS_TEXT = re.compile(
+    r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
 
 
 def _has_text(value: str) -> None:
