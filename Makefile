@@ -52,7 +52,7 @@ test: install assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The bounded run is part of `make test`; this one asks schemathesis for many more cases.
-FUZZ_MAX_EXAMPLES ?= 100
+FUZZ_MAX_EXAMPLES ?= 500
 fuzz: install assets
 	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest -s tests/test_openapi_fuzz.py $(PYTEST_ARGS)
 
