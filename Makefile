@@ -14,11 +14,12 @@ PYTEST_WORKERS ?= auto
 export TRACKER_ENV ?= development
 RUN_ENV := TRACKER_DEMO_USER=$${TRACKER_DEMO_USER:-true} TRACKER_INPROCESS_WORKER=$${TRACKER_INPROCESS_WORKER:-true}
 
-.PHONY: run test test-postgres bench lint assets install clean help
+.PHONY: run test test-postgres fuzz bench lint assets install clean help
 
 help:
 	@echo "make run    set up and serve on http://$(HOST):$(PORT) (demo / demo1234)"
 	@echo "make test   set up and run the whole suite (SQLite; PostgreSQL via .ci/run)"
+	@echo "make fuzz   a longer schemathesis run against the OpenAPI document"
 	@echo "make bench  run the benchmarks under bench/"
 	@echo "make lint   ruff"
 
@@ -52,6 +53,11 @@ run: install assets
 
 test: install assets
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The bounded run is part of `make test`; this one asks schemathesis for many more cases.
+FUZZ_MAX_EXAMPLES ?= 500
+fuzz: install assets
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_TIMEOUT=3600 $(BIN)/python -m pytest -s tests/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 bench: install assets
 	$(BIN)/python -m bench

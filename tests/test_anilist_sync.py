@@ -87,6 +87,15 @@ def test_a_callback_with_an_unknown_state_is_refused_before_any_exchange(alice, 
     assert not [op for op in fake.operations if op == "oauth/token"]
 
 
+def test_a_state_with_a_nul_is_refused_as_unknown(alice, fake, viewer):
+    code, state = approve(alice)
+    response = alice.client.get(
+        "/api/anilist/callback", query_string={"code": code, "state": f"{state}\x00"}
+    )
+    assert response.status_code == 400
+    assert "unknown or was already used" in response.get_data(as_text=True)
+
+
 def test_a_replayed_callback_is_refused(alice, fake, viewer):
     code, state = approve(alice)
     first = alice.client.get(f"/api/anilist/callback?code={code}&state={state}")

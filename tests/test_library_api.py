@@ -86,6 +86,12 @@ def test_every_status_is_accepted(api, status):
         ({"title": "x", "type": "anime", "source": "kitsu"}, "source"),
         ({"title": "x", "type": "anime", "started_on": "2024-13"}, "started_on"),
         ({"title": "x", "type": "anime", "started_on": "2024-02-30"}, "started_on"),
+        ({"title": "x", "type": "anime", "started_on": "2024-00"}, "started_on"),
+        ({"title": "x", "type": "anime", "completed_on": "2024-05-00"}, "completed_on"),
+        ({"title": "x", "type": "anime", "completed_on": "2023-02-29"}, "completed_on"),
+        ({"title": "x", "type": "anime", "started_on": "２０２４"}, "started_on"),
+        ({"title": "x", "type": "anime", "started_on": " 2024"}, "started_on"),
+        ({"title": "x", "type": "anime", "started_on": ""}, "started_on"),
         ({"title": "x", "type": "anime", "cover_url": "javascript:alert(1)"}, "cover_url"),
         ({"title": "x", "type": "anime", "colour": "red"}, "colour"),
         ({"title": "x", "type": "anime", "max_progress": 12, "progress": 13}, "progress"),
@@ -113,6 +119,15 @@ def test_partial_dates_are_kept_as_given(api):
     assert (item["started_on"], item["completed_on"]) == ("2024", "2024-05")
     patched = api.patch(f"/api/library/items/{item['id']}", json={"started_on": "2024-05-17"})
     assert patched.get_json()["started_on"] == "2024-05-17"
+
+
+def test_february_29_is_a_date_in_leap_years_only(api):
+    item = api.add(completed_on="2024-02-29")
+    assert item["completed_on"] == "2024-02-29"
+    refused = api.patch(f"/api/library/items/{item['id']}", json={"completed_on": "2025-02-29"})
+    assert refused.status_code == 422
+    assert "completed_on" in error_of(refused)["fields"]
+    assert api.get(f"/api/library/items/{item['id']}").get_json()["completed_on"] == "2024-02-29"
 
 
 def test_get_one_item(api):

@@ -777,7 +777,19 @@ def test_an_invalid_edit_on_the_item_page_keeps_what_was_typed(app, htmx):
     html = response.get_data(as_text=True)
     assert one(html, "input", id="edit-started_on")["aria-invalid"] == "true"
     assert one(html, "input", id="edit-started_on")["value"] == "May"
-    assert "Use YYYY, YYYY-MM or YYYY-MM-DD." in text(html)
+    assert "Use YYYY, YYYY-MM or YYYY-MM-DD" in text(html)
+    assert stored(app, item_id).started_on is None
+
+
+@pytest.mark.parametrize("typed", ["2024-00", "2024-05-00", "２０２４"])
+def test_the_item_page_refuses_a_date_with_no_real_month_or_day(app, htmx, typed):
+    item_id = add(htmx)
+    response = htmx.post(f"/items/{item_id}", data={"started_on": typed},
+                         headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert one(html, "input", id="edit-started_on")["aria-invalid"] == "true"
+    assert one(html, "input", id="edit-started_on")["value"] == typed
     assert stored(app, item_id).started_on is None
 
 

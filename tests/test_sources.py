@@ -347,10 +347,11 @@ def test_refresh_while_anilist_is_down_keeps_the_item(remote_api, fake_anilist):
     assert response.get_json()["item"]["title"] == "Frieren"
 
 
-def test_refresh_of_a_manual_item_is_refused(remote_api):
+def test_refresh_of_a_manual_item_is_a_conflict_with_its_state(remote_api):
     item = remote_api.add(title="My own thing")
     response = remote_api.post(f"/api/library/items/{item['id']}/refresh")
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert "source" in response.get_json()["error"]["fields"]
 
 
 def test_refresh_of_another_users_item_is_404(remote_app, remote_api):

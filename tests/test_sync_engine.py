@@ -358,7 +358,8 @@ def test_a_stored_value_anilist_cannot_take_never_delays_another_users_push(
         assert sync.push_pending() == 1  # one round: bob's change went, alice's waits
     quarantined = {r.item_id: r for r in outbox_rows(anilist_app)}
     assert set(quarantined) == {broken["id"]}
-    assert "no such month" in quarantined[broken["id"]].last_error
+    assert "start date" in quarantined[broken["id"]].last_error
+    assert "'2024-00'" in quarantined[broken["id"]].last_error
     assert quarantined[broken["id"]].last_error.endswith("Edit the item to try again.")
     assert item_of(bob, good["id"])["sync"]["state"] == "synced"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from tracker.dates import PARTIAL_DATE_PATTERN, parse_partial_date
 from tracker.models import MEDIA_SOURCES, MEDIA_TYPES, STATUSES
 
 MAX_TITLE = 500
@@ -19,11 +19,11 @@ MAX_NOTES = 10_000
 MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
 MAX_LIST_NAME = 500
-MAX_PAGE = 1_000_000  # keeps every offset far inside the databases' integer range
+MAX_PAGE = 1_000_000  # 200 million rows deep: past any library, and inside SQL's OFFSET
 SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
+URI = {"format": "uri"}
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 class WholeNumber(fields.Integer):
@@ -40,25 +40,69 @@ class WholeNumber(fields.Integer):
 class PartialDate(fields.String):
     """ISO 8601 date that may be partial, as AniList's are: 2024, 2024-05, 2024-05-17."""
 
-    default_error_messages = {"invalid": "Use YYYY, YYYY-MM or YYYY-MM-DD."}
+    default_error_messages = {
+        "invalid": "Use YYYY, YYYY-MM or YYYY-MM-DD, with a real month and day."
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metadata={"pattern": PARTIAL_DATE_PATTERN}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if text == "" and self.allow_none:
-            return None
-        match = _PARTIAL_DATE.match(text)
-        if not match:
-            raise self.make_error("invalid")
-        year, month, day = (int(part) if part else None for part in match.groups())
+        text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            date(year, month or 1, day or 1)
+            return parse_partial_date(text)
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+
+
+_URL_CHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2}"
+
+
+class WebUrl(fields.String):
+    """An http(s) address that is also an RFC 3986 URI, as ``format: uri`` says: ASCII,
+    anything else percent-encoded (no user info, no IP-literal hosts)."""
+
+    default_error_messages = {"invalid": "Use an address starting with http:// or https://."}
+    PATTERN = re.compile(
+        rf"^https?://(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{{2}})+(?::[0-9]*)?"
+        rf"(?:/(?:{_URL_CHAR})*)*(?:\?(?:{_URL_CHAR}|[/?])*)?(?:#(?:{_URL_CHAR}|[/?])*)?$"
+    )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            validate=validate.Length(max=1000),
+            metadata={**URI, "pattern": self.PATTERN.pattern},
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not self.PATTERN.fullmatch(text):
+            raise self.make_error("invalid")
         return text
 
 
-def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> fields.String:
-    return fields.String(
+class Flag(fields.Boolean):
+    """A JSON true or false: never 0, 1 or a string (forms convert theirs in load_form)."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class Text(fields.String):
+    """Free text. NUL characters are dropped: they mean nothing in a title, a note or a
+    search, and PostgreSQL cannot store or compare them."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).replace("\x00", "")
+
+
+def _text(max_length: int, *, required: bool = False, min_length: int = 0) -> Text:
+    return Text(
         required=required,
         allow_none=not required,
         validate=validate.Length(min=min_length, max=max_length),
@@ -80,7 +124,7 @@ class _StripTitle(Schema):
 class ItemEditSchema(_StripTitle):
     """Fields a person may change on an item (PATCH); every field optional."""
 
-    title = fields.String(validate=validate.Length(min=1, max=MAX_TITLE))
+    title = Text(validate=validate.Length(min=1, max=MAX_TITLE))
     status = fields.String(validate=validate.OneOf(STATUSES))
     progress = _number(0, MAX_PROGRESS)
     progress_volumes = _number(0, MAX_PROGRESS, allow_none=True)
@@ -88,19 +132,19 @@ class ItemEditSchema(_StripTitle):
     score = _number(0, 100, allow_none=True)
     notes = _text(MAX_NOTES)
     repeat = _number(0, MAX_PROGRESS)
-    private = fields.Boolean()
-    cover_url = fields.URL(allow_none=True, validate=validate.Length(max=1000))
+    private = Flag()
+    cover_url = WebUrl(allow_none=True)
     started_on = PartialDate(allow_none=True)
     completed_on = PartialDate(allow_none=True)
 
 
 class ItemCreateSchema(ItemEditSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
+    title = Text(required=True, validate=validate.Length(min=1, max=MAX_TITLE))
     type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES))
     source = fields.String(load_default="manual", validate=validate.OneOf(MEDIA_SOURCES))
     anilist_id = _number(1, 10**9, allow_none=True)
     mal_id = _number(1, 10**9, allow_none=True)
-    mangadex_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    mangadex_id = Text(allow_none=True, validate=validate.Length(min=1, max=64))
 
 
 class IncrementSchema(Schema):
@@ -118,7 +162,7 @@ class PageQuerySchema(Schema):
 class ItemQuerySchema(PageQuerySchema):
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    q = fields.String(validate=validate.Length(max=MAX_TITLE))
+    q = Text(validate=validate.Length(max=MAX_TITLE))
     list = fields.String(
         validate=validate.Length(min=1, max=MAX_LIST_NAME),
         metadata={"description": "Only items in this AniList custom list."},
@@ -153,14 +197,14 @@ class ItemSchema(Schema):
     notes = fields.String(allow_none=True)
     repeat = fields.Integer()
     private = fields.Boolean()
-    cover_url = fields.String(attribute="display_cover", allow_none=True)
+    cover_url = fields.String(attribute="display_cover", allow_none=True, metadata=URI)
     format = fields.String(allow_none=True)
     site_url = fields.String(allow_none=True)
     anilist_id = fields.Integer(allow_none=True)
     mangadex_id = fields.String(allow_none=True)
     mal_id = fields.Integer(allow_none=True)
-    started_on = fields.String(allow_none=True)
-    completed_on = fields.String(allow_none=True)
+    started_on = fields.String(allow_none=True, metadata={"pattern": PARTIAL_DATE_PATTERN})
+    completed_on = fields.String(allow_none=True, metadata={"pattern": PARTIAL_DATE_PATTERN})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     sync = fields.Nested(SyncStateSchema)
@@ -173,14 +217,13 @@ class SummarySchema(Schema):
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_.-]{3,40}$", error="3–40 letters, digits, dots, dashes or underscores."
+)
+
+
 class RegisterSchema(Schema):
-    username = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^[A-Za-z0-9_.-]{3,40}$",
-            error="3–40 letters, digits, dots, dashes or underscores.",
-        ),
-    )
+    username = fields.String(required=True, validate=USERNAME)
     password = fields.String(required=True, validate=validate.Length(min=8, max=256))
 
 
@@ -188,7 +231,10 @@ class TokenRequestSchema(Schema):
     """OAuth2 password grant, sent as a form."""
 
     grant_type = fields.String(validate=validate.Equal("password"))
-    username = fields.String(required=True, validate=validate.Length(max=40))
+    # Any text may be tried (a wrong one is a 401), but NUL cannot reach the database.
+    username = fields.String(
+        required=True, validate=[validate.Length(max=40), validate.Regexp(r"^[^\x00]*$")]
+    )
     password = fields.String(required=True, validate=validate.Length(max=256))
 
 
@@ -232,10 +278,12 @@ def load_form(schema: Schema, form: Mapping[str, str], *, partial: bool = False)
         if field is None or name == "csrf_token":
             continue
         text = value.strip()
-        if isinstance(field, WholeNumber | PartialDate | fields.URL) and text == "":
+        if isinstance(field, WholeNumber | PartialDate | WebUrl) and text == "":
             data[name] = None
         elif isinstance(field, WholeNumber) and _INT_TEXT.match(text):
             data[name] = int(text)
+        elif isinstance(field, PartialDate):
+            data[name] = text
         elif isinstance(field, fields.Boolean):
             data[name] = text.lower() in ("1", "true", "on", "yes")
         else:
@@ -254,8 +302,29 @@ def first_messages(error: ValidationError) -> dict[str, list[str]]:
     }
 
 
+# Some character that is neither a control character (NUL included) nor a space by
+# Python's or JavaScript's rules, spelled out so the server and OpenAPI tools agree.
+_HAS_TEXT = re.compile(
+    r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
+
+def _has_text(value: str) -> None:
+    if not _HAS_TEXT.search(value):
+        raise ValidationError("Type something to search for.")
+
+
+def _query(**kwargs) -> Text:
+    """What to search for: up to 200 characters, not all spaces."""
+    return Text(
+        validate=[validate.Length(max=200), _has_text],
+        metadata={"pattern": _HAS_TEXT.pattern},
+        **kwargs,
+    )
+
+
 class SourceQuerySchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(max=200))
+    q = _query(required=True)
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
 
 
@@ -264,7 +333,7 @@ class SearchQuerySchema(SourceQuerySchema):
 
 
 class MaxQuerySchema(Schema):
-    q = fields.String(validate=validate.Length(max=200))
+    q = _query()
     type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
     anilist_id = fields.Integer(validate=validate.Range(min=1, max=10**9))
 
@@ -287,7 +356,7 @@ class SuggestionSchema(Schema):
     type = fields.String()
     title = fields.String()
     titles = fields.Nested(TitlesSchema)
-    cover_url = fields.String(allow_none=True)
+    cover_url = fields.String(allow_none=True, metadata=URI)
     format = fields.String(allow_none=True)
     total = fields.Integer(allow_none=True)
     status = fields.String(allow_none=True)

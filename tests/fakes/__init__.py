@@ -153,8 +153,8 @@ class _QuietHandler(WSGIRequestHandler):
         pass  # keep test output clean; fake.requests says what happened
 
 
-def serve(fake: FakeService) -> tuple[str, Callable[[], None]]:
-    """Run ``fake`` on a free port of 127.0.0.1; return (base URL, stop)."""
+def serve(fake: FakeService | Callable) -> tuple[str, Callable[[], None]]:
+    """Run ``fake`` (or any WSGI app) on a free port of 127.0.0.1; return (base URL, stop)."""
     server = make_server("127.0.0.1", 0, fake, threaded=True, request_handler=_QuietHandler)
     # A short poll interval keeps stop() quick: shutdown waits for the next poll.
     thread = threading.Thread(
@@ -166,7 +166,8 @@ def serve(fake: FakeService) -> tuple[str, Callable[[], None]]:
     thread.start()
 
     def stop() -> None:
-        fake._stopping.set()  # release requests parked in ``delay``
+        if isinstance(fake, FakeService):
+            fake._stopping.set()  # release requests parked in ``delay``
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -17,6 +17,8 @@ api.register_converter(IdConverter, integerconverter2paramschema)
 
 def register_api(app: Flask) -> None:
     api.ERROR_SCHEMA = ApiErrorSchema  # document our error shape, not smorest's
+    # No catch-all `default` answer: every route lists the statuses it can give (api/docs.py).
+    api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app)
     for blueprint in (auth.bp, library.bp, sources.bp, anilist.bp, anilist.jobs_bp, health.bp):
         api.register_blueprint(blueprint)

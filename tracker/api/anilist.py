@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from flask import g, redirect, render_template, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from tracker.api.access import authenticate, login_required
-from tracker.api.blueprint import Blueprint
-from tracker.schemas import AniListStatusSchema, ApiErrorSchema, JobEnvelopeSchema, JobSchema
+from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
+from tracker.schemas import AniListStatusSchema, JobEnvelopeSchema, JobSchema
 from tracker.services import anilist, sync
 from tracker.services.errors import ServiceError
 
-bp = Blueprint("anilist_api", __name__, url_prefix="/api/anilist",
+bp = ApiBlueprint("anilist_api", __name__, url_prefix="/api/anilist",
                description="Your AniList connection and two-way sync")  # fmt: skip
-jobs_bp = Blueprint("jobs_api", __name__, url_prefix="/api/jobs", description="Background jobs")
+jobs_bp = ApiBlueprint("jobs_api", __name__, url_prefix="/api/jobs", description="Background jobs")
 jobs_bp.before_request(authenticate)
 
 
@@ -49,14 +49,34 @@ class FirstSyncPreviewSchema(Schema):
     examples = fields.List(fields.Nested(FirstSyncExampleSchema))
 
 
-class CallbackSchema(Schema):
-    state = fields.String()
-    code = fields.String()
-    error = fields.String()
+NOT_CONNECTED = "No AniList account is connected"
+JOB_LOCATION = {"Location": {"description": "The job, to follow with GET /api/jobs/{id}",
+                             "schema": {"type": "string"}}}  # fmt: skip
+
+
+def _page(description: str) -> dict:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+# The callback is where a person's browser lands: it answers pages, not JSON.
+CALLBACK_DOC = {
+    "parameters": [
+        {"in": "query", "name": name, "required": name == "state", "schema": {"type": "string"}}
+        for name in ("state", "code", "error")
+    ],
+    "responses": {
+        "200": _page("Connected; the page says so"),
+        "302": {"description": "Connected from this browser's session: back to Settings",
+                "headers": {"Location": {"schema": {"type": "string"}}}},
+        "400": _page("Refused: no, unknown, expired or reused state, or AniList said no"),
+        "409": _page("AniList is not set up on this server"),
+    },
+}  # fmt: skip
 
 
 @bp.route("/connect-url")
 @bp.response(200, ConnectUrlSchema)
+@bp.errors(*AUTHENTICATED, 409, e409="AniList is not set up on this server")
 @login_required
 def connect_url():
     """Where to send the person to approve Tracker on AniList (the state names them)."""
@@ -64,10 +84,11 @@ def connect_url():
 
 
 @bp.route("/callback")
-@bp.arguments(CallbackSchema, location="query", unknown="exclude")
-@bp.doc(security=[])
-def callback(args):
+@bp.errors(503)
+@bp.doc(security=[], **CALLBACK_DOC)
+def callback():
     """The browser lands here from AniList. The state is checked before anything else."""
+    args = request.args
     if args.get("error"):
         return _connect_page(f"AniList did not connect: {args['error']}.", 400)
     try:
@@ -86,6 +107,7 @@ def _connect_page(message: str, status: int):
 
 @bp.route("/status")
 @bp.response(200, AniListStatusSchema)
+@bp.errors(*AUTHENTICATED)
 @login_required
 def status():
     """Connection, last sync, pending pushes and the last error."""
@@ -94,6 +116,7 @@ def status():
 
 @bp.route("/connection", methods=["DELETE"])
 @bp.response(204)
+@bp.errors(*MUTATION, 404, e404=NOT_CONNECTED)
 @login_required
 def disconnect():
     """Forget the AniList account (the library stays)."""
@@ -101,7 +124,8 @@ def disconnect():
 
 
 @bp.route("/import", methods=["POST"])
-@bp.response(202, JobEnvelopeSchema)
+@bp.response(202, JobEnvelopeSchema, headers=JOB_LOCATION)
+@bp.errors(*MUTATION, 404, e404=NOT_CONNECTED)
 @login_required
 def start_import():
     """Import the whole AniList list in the background."""
@@ -109,7 +133,8 @@ def start_import():
 
 
 @bp.route("/sync", methods=["POST"])
-@bp.response(202, JobEnvelopeSchema)
+@bp.response(202, JobEnvelopeSchema, headers=JOB_LOCATION)
+@bp.errors(*MUTATION, 404, e404=NOT_CONNECTED)
 @login_required
 def start_sync():
     """Send pending changes, then apply what changed on AniList, in the background."""
@@ -118,8 +143,8 @@ def start_sync():
 
 @bp.route("/first-sync")
 @bp.response(200, FirstSyncPreviewSchema)
-@bp.alt_response(404, schema=ApiErrorSchema, description="No AniList account is connected")
-@bp.alt_response(503, schema=ApiErrorSchema, description="AniList cannot be read just now")
+@bp.errors(*AUTHENTICATED, 404, e404=NOT_CONNECTED,
+           e503="The database or AniList cannot be read just now")  # fmt: skip
 @login_required
 def first_sync_preview():
     """What the first merge with AniList would change on each side.
@@ -130,9 +155,9 @@ def first_sync_preview():
 
 
 @bp.route("/first-sync", methods=["POST"])
-@bp.arguments(FirstSyncChoiceSchema)
-@bp.response(202, JobEnvelopeSchema)
-@bp.alt_response(404, schema=ApiErrorSchema, description="No AniList account is connected")
+@bp.json_body(FirstSyncChoiceSchema)
+@bp.response(202, JobEnvelopeSchema, headers=JOB_LOCATION)
+@bp.errors(*MUTATION, 404, e404=NOT_CONNECTED)
 @login_required
 def first_sync_apply(args):
     """Merge with AniList by the chosen policy, in the background.
@@ -148,6 +173,7 @@ def _accepted(job):
 
 @jobs_bp.route("/<id:job_id>")
 @jobs_bp.response(200, JobSchema)
+@jobs_bp.errors(*AUTHENTICATED, 404, e404="No such job, or not yours")
 def job(job_id):
     """A background job's progress and result."""
     return sync.get_job(g.user.id, job_id)

@@ -4,10 +4,9 @@ from flask import g
 from flask_jwt_extended import create_access_token
 
 from tracker.api.access import login_required
-from tracker.api.blueprint import Blueprint
+from tracker.api.docs import AUTHENTICATED, ApiBlueprint
 from tracker.extensions import limiter
 from tracker.schemas import (
-    ApiErrorSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -15,14 +14,14 @@ from tracker.schemas import (
 )
 from tracker.services import accounts
 
-bp = Blueprint("auth_api", __name__, url_prefix="/api/auth", description="Accounts and tokens")
+bp = ApiBlueprint("auth_api", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
 
 @bp.route("/register", methods=["POST"])
 @limiter.limit("20/hour", methods=["POST"])
-@bp.arguments(RegisterSchema)
+@bp.json_body(RegisterSchema)
 @bp.response(201, UserSchema)
-@bp.alt_response(409, schema=ApiErrorSchema, description="The username is taken")
+@bp.errors(409, 429, 503, e409="The username is taken")
 @bp.doc(security=[])
 def register(body):
     """Create an account."""
@@ -33,7 +32,7 @@ def register(body):
 @limiter.limit("10/minute", methods=["POST"])
 @bp.arguments(TokenRequestSchema, location="form")
 @bp.response(200, TokenSchema)
-@bp.alt_response(401, schema=ApiErrorSchema, description="Wrong username or password")
+@bp.errors(401, 413, 429, 503, e401="Wrong username or password")
 @bp.doc(security=[])
 def token(form):
     """Exchange a username and password (OAuth2 password form) for a bearer token."""
@@ -43,7 +42,7 @@ def token(form):
 
 @bp.route("/me")
 @bp.response(200, UserSchema)
-@bp.alt_response(401, schema=ApiErrorSchema, description="No valid token or session")
+@bp.errors(*AUTHENTICATED)
 @login_required
 def me():
     """The account the token or session belongs to."""

@@ -5,11 +5,11 @@ from importlib.metadata import PackageNotFoundError, version
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.api.blueprint import Blueprint
+from tracker.api.docs import ApiBlueprint
 from tracker.extensions import db
 from tracker.schemas import HealthSchema
 
-bp = Blueprint("health", __name__, url_prefix="/api", description="Liveness and readiness")
+bp = ApiBlueprint("health", __name__, url_prefix="/api", description="Liveness and readiness")
 
 
 @bp.route("/health")

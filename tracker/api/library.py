@@ -4,9 +4,8 @@ from flask import g, request, url_for
 from flask.views import MethodView
 
 from tracker.api.access import authenticate
-from tracker.api.blueprint import Blueprint
+from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.schemas import (
-    ApiErrorSchema,
     EventSchema,
     IncrementSchema,
     ItemCreateSchema,
@@ -21,25 +20,31 @@ from tracker.schemas import (
 )
 from tracker.services import history, library
 
-bp = Blueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
+bp = ApiBlueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
 bp.before_request(authenticate)
 
-NOT_FOUND = {"schema": ApiErrorSchema, "description": "Not in your library"}
+NOT_YOURS = "Not in your library"
+PAGING_HEADERS = {
+    "X-Total-Count": {"description": "Items matching, on all pages", "schema": {"type": "integer"}},
+    "Link": {"description": "`first`, `prev`, `next` (absent on the last page) and `last`",
+             "schema": {"type": "string"}},
+}  # fmt: skip
 
 
 @bp.route("/items")
 class Items(MethodView):
     @bp.arguments(ItemQuerySchema, location="query")
-    @bp.response(200, ItemSchema(many=True))
+    @bp.response(200, ItemSchema(many=True), headers=PAGING_HEADERS)
+    @bp.errors(*AUTHENTICATED)
     @bp.doc(description="Total in `X-Total-Count`; pages in `Link` (next, prev, first, last).")
     def get(self, query):
         """List your items, filtered, sorted and paged."""
         page = library.list_items(g.user.id, **query)
         return page.items, 200, _paging_headers(page, query, "library_api.Items")
 
-    @bp.arguments(ItemCreateSchema)
+    @bp.json_body(ItemCreateSchema)
     @bp.response(201, ItemSchema)
-    @bp.alt_response(409, schema=ApiErrorSchema, description="Already in your library")
+    @bp.errors(*MUTATION, 409, e409="Already in your library")
     def post(self, body):
         """Add a title, from a source or typed by hand (`source: manual`)."""
         return library.add_item(g.user.id, body, g.origin)
@@ -48,37 +53,41 @@ class Items(MethodView):
 @bp.route("/items/<id:item_id>")
 class Item(MethodView):
     @bp.response(200, ItemSchema)
-    @bp.alt_response(404, **NOT_FOUND)
+    @bp.errors(*AUTHENTICATED, 404, e404=NOT_YOURS)
     def get(self, item_id):
         """One item."""
         return library.get_item(g.user.id, item_id)
 
-    @bp.arguments(ItemEditSchema)
+    @bp.json_body(ItemEditSchema)
     @bp.response(200, ItemSchema)
-    @bp.alt_response(404, **NOT_FOUND)
+    @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
     def patch(self, body, item_id):
         """Change any editable field."""
         return library.update_item(g.user.id, item_id, body, g.origin)
 
     @bp.response(204)
-    @bp.alt_response(404, **NOT_FOUND)
+    @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
     def delete(self, item_id):
         """Remove an item."""
         library.delete_item(g.user.id, item_id, g.origin)
 
 
 @bp.route("/items/<id:item_id>/increment", methods=["POST"])
-@bp.arguments(IncrementSchema)
+@bp.json_body(IncrementSchema, required=False)
 @bp.response(200, ItemSchema)
-@bp.alt_response(404, **NOT_FOUND)
+@bp.errors(*MUTATION, 404, e404=NOT_YOURS)
 def increment(body, item_id):
-    """Add to progress (negative `by` goes back); simultaneous calls all count."""
+    """Add to progress (negative `by` goes back); simultaneous calls all count.
+
+    The body is optional: none means `{"by": 1}`.
+    """
     return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
 
 
 @bp.route("/items/<id:item_id>/refresh", methods=["POST"])
 @bp.response(200, RefreshAnswerSchema)
-@bp.alt_response(404, **NOT_FOUND)
+@bp.errors(*MUTATION, 404, 409, e404="Not in your library, or AniList has no such title",
+           e409="The item is not linked to AniList")  # fmt: skip
 def refresh(item_id):
     """Re-read the item's metadata (total, cover, format…) from AniList.
 
@@ -90,8 +99,8 @@ def refresh(item_id):
 
 @bp.route("/items/<id:item_id>/events")
 @bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, EventSchema(many=True))
-@bp.alt_response(404, **NOT_FOUND)
+@bp.response(200, EventSchema(many=True), headers=PAGING_HEADERS)
+@bp.errors(*AUTHENTICATED, 404, 422, e404=NOT_YOURS)
 @bp.doc(description="Newest first. Total in `X-Total-Count`; pages in `Link`. A removed "
         "item's history is still here. A conflict carries both values and whether it "
         "was resolved.")  # fmt: skip
@@ -102,10 +111,10 @@ def events(query, item_id):
 
 
 @bp.route("/items/<id:item_id>/events/<id:event_id>/resolve", methods=["POST"])
-@bp.arguments(ResolveSchema)
+@bp.json_body(ResolveSchema)
 @bp.response(200, ResolvedSchema)
-@bp.alt_response(404, **NOT_FOUND)
-@bp.alt_response(409, schema=ApiErrorSchema, description="The item has been removed")
+@bp.errors(*MUTATION, 404, 409, e404="No such conflict in your library",
+           e409="The item has been removed")  # fmt: skip
 @bp.doc(description="`use` the side that lost applies its values as an ordinary edit "
         "(pushed to AniList like any edit); the side that won only marks the conflict "
         "resolved. Resolving twice changes nothing.")  # fmt: skip
@@ -117,6 +126,7 @@ def resolve(body, item_id, event_id):
 
 @bp.route("/summary")
 @bp.response(200, SummarySchema)
+@bp.errors(*AUTHENTICATED)
 def summary():
     """How many items you have, by status and by type."""
     return library.summary(g.user.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import g
 
 from tracker.api.access import authenticate
-from tracker.api.blueprint import Blueprint
+from tracker.api.docs import AUTHENTICATED, ApiBlueprint
 from tracker.schemas import (
     MaxAnswerSchema,
     MaxQuerySchema,
@@ -14,7 +14,7 @@ from tracker.schemas import (
 )
 from tracker.services import catalog
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "sources_api",
     __name__,
     url_prefix="/api/sources",
@@ -26,6 +26,7 @@ bp.before_request(authenticate)
 
 @bp.route("/")
 @bp.response(200, SourceListSchema)
+@bp.errors(*AUTHENTICATED)
 def sources():
     """The configured sources and how each answered last."""
     return {"sources": catalog.source_list()}
@@ -34,6 +35,7 @@ def sources():
 @bp.route("/search")
 @bp.arguments(SearchQuerySchema, location="query")
 @bp.response(200, SearchAnswerSchema)
+@bp.errors(*AUTHENTICATED)
 def search(query):
     """Full search: local catalogue plus every remote source (or only `source`)."""
     return catalog.search(g.user.id, query["q"], query.get("type"), query.get("source"))
@@ -42,6 +44,7 @@ def search(query):
 @bp.route("/autocomplete")
 @bp.arguments(SourceQuerySchema, location="query")
 @bp.response(200, SearchAnswerSchema)
+@bp.errors(*AUTHENTICATED)
 def autocomplete(query):
     """Fast suggestions: local catalogue first, AniList only on a miss."""
     return catalog.autocomplete(g.user.id, query["q"], query.get("type"))
@@ -50,8 +53,12 @@ def autocomplete(query):
 @bp.route("/max")
 @bp.arguments(MaxQuerySchema, location="query")
 @bp.response(200, MaxAnswerSchema)
+@bp.errors(*AUTHENTICATED, 404, e404="No title matches")
 def max_progress(query):
-    """How many episodes or chapters a title has (`max` null when unknown)."""
+    """How many episodes or chapters a title has (`max` null when unknown).
+
+    Name the title by `anilist_id` or by `q`: with neither, the answer is 422.
+    """
     return catalog.max_progress(
         g.user.id,
         query=query.get("q"),

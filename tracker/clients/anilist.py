@@ -8,7 +8,6 @@ plain, snake_case records; ``execute`` is the one place that talks HTTP.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -25,6 +24,7 @@ from tracker.clients.errors import (
 from tracker.clients.ratelimit import MemoryBudget, RequestBudget
 from tracker.clients.records import MediaRecord
 from tracker.clients.transport import DEFAULT_RETRY_AFTER, RemoteClient
+from tracker.dates import fuzzy_date_to_partial, partial_to_fuzzy_date
 
 MAX_PER_PAGE = 50  # AniList's cap for Page(perPage)
 MAX_PER_CHUNK = 500  # AniList's cap for MediaListCollection(perChunk)
@@ -510,35 +510,16 @@ def _custom_list_names(value: Any) -> list[str]:
     return [item["name"] for item in value or [] if item.get("enabled")]
 
 
-_ISO_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-
-
 def fuzzy_to_iso(fuzzy: Mapping[str, Any] | None) -> str | None:
     """AniList FuzzyDate → "2024", "2024-05", "2024-05-17" or None (keeps what is known)."""
-    if not fuzzy or not fuzzy.get("year"):
-        return None
-    text = f"{int(fuzzy['year']):04d}"
-    if fuzzy.get("month"):
-        text += f"-{int(fuzzy['month']):02d}"
-        if fuzzy.get("day"):
-            text += f"-{int(fuzzy['day']):02d}"
-    return text
+    fuzzy = fuzzy or {}
+    return fuzzy_date_to_partial(fuzzy.get("year"), fuzzy.get("month"), fuzzy.get("day"))
 
 
 def iso_to_fuzzy(value: str | date | None) -> dict[str, int | None]:
     """Partial ISO date → FuzzyDateInput; None or "" → all parts null (clears the date)."""
-    if isinstance(value, date):
-        return {"year": value.year, "month": value.month, "day": value.day}
-    if not value:
-        return {"year": None, "month": None, "day": None}
-    match = _ISO_PARTIAL.fullmatch(value.strip())
-    if match is None:
-        raise ValueError(f"not a date like 2024, 2024-05 or 2024-05-17: {value!r}")
-    year, month, day = (int(part) if part else None for part in match.groups())
-    if month is not None and not 1 <= month <= 12:
-        raise ValueError(f"no such month: {value!r}")
-    if day is not None:
-        date(year, month, day)  # type: ignore[arg-type]  # raises ValueError for 2024-02-30
+    text = value.isoformat() if isinstance(value, date) else value
+    year, month, day = partial_to_fuzzy_date(text)
     return {"year": year, "month": month, "day": day}
 
 

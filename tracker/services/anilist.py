@@ -115,6 +115,8 @@ def _consume_state(state: str | None) -> int:
     """The user a state was issued to; refused when unknown, expired or used before."""
     if not state:
         raise ConnectFailed("The AniList answer had no state; start again from Settings.")
+    if "\x00" in state:  # never one of ours, and PostgreSQL cannot compare it
+        raise ConnectFailed("This AniList link is unknown or was already used; start again.")
     now = utcnow()
     used = db.session.execute(
         update(OAuthState)

@@ -28,7 +28,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services import catalog, outbox
-from tracker.services.errors import Conflict, Invalid, NotFound, invalid
+from tracker.services.errors import Conflict, NotFound, invalid
 
 # Fields copied as they are from validated input onto the item.
 PLAIN_FIELDS = (
@@ -289,7 +289,8 @@ def refresh_item(user_id: int, item_id: int) -> tuple[LibraryItem, str]:
     """
     item = get_item(user_id, item_id)
     if item.media is None or item.media.anilist_id is None:
-        raise Invalid(
+        # Nothing in the request is wrong: the item is in a state that cannot be refreshed.
+        raise Conflict(
             "Only titles linked to AniList can be refreshed.",
             fields={"source": ["This item has no AniList id."]},
         )

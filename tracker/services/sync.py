@@ -217,12 +217,12 @@ def _send(client: AniListClient, row: SyncOutbox) -> ListEntry | None:
 
 def _entry_values(item: LibraryItem) -> dict[str, Any]:
     """The item in AniList's terms; ``Refused`` when a stored value has none."""
-    try:
-        for name in ("started_on", "completed_on"):
+    for name, label in (("started_on", "start date"), ("completed_on", "finish date")):
+        try:
             iso_to_fuzzy(getattr(item, name))
-    except (ValueError, TypeError) as error:
-        raise Refused(f"This entry cannot be sent to AniList: {error}. "
-                      "Edit the item to try again.") from error  # fmt: skip
+        except (ValueError, TypeError) as error:
+            raise Refused(f"This entry cannot be sent to AniList: its {label} is {error}. "
+                          "Edit the item to try again.") from error  # fmt: skip
     # Custom lists are sent only when known: an empty list would clear them on AniList.
     lists = {"custom_lists": item.custom_lists} if item.custom_lists else {}
     return {
