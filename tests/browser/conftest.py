@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
-from tests.conftest import IN_CI, remote_config
+from tests.conftest import IN_CI, oauth_config, remote_config
 from tracker.extensions import db
 from tracker.models import Origin
 from tracker.services import accounts, library
@@ -65,6 +65,19 @@ def page(chromium, live_server: str) -> Iterator[Any]:
     page.on("pageerror", lambda error: page.console_errors.append(f"pageerror: {error}"))
     yield page
     context.close()
+
+
+@pytest.fixture
+def anilist_consent(app: Flask, live_server: str, fake_anilist):
+    """ayaka on the fake AniList, whose consent page approves at once and sends the
+    browser back to this server's callback."""
+    fake, url = fake_anilist
+    callback = f"{live_server}/api/anilist/callback"
+    app.config.update(oauth_config(url), ANILIST_REDIRECT_URI=callback)
+    fake.redirect_uri = callback
+    user = fake.add_user("ayaka")
+    fake.authorize_as = user.id
+    return user
 
 
 @pytest.fixture

@@ -69,9 +69,13 @@ def seed(app) -> int:
         item = added[CONFLICTED]
         item_id = item.id
         # Read on here while AniList said "paused": AniList's change was newer and won.
-        local = {"status": "current", "progress": 45, "score": 84, "notes": "Falin arc next"}
-        library.record_event(item, "conflict", {"winner": "remote", "local": local},
-                             Origin.ANILIST)  # fmt: skip
+        # The record has the shape the sync service writes (both sides, both times).
+        local = {"status": "current", "progress": 45, "notes": "Falin arc next"}
+        remote = {"status": "paused", "progress": 41, "notes": None}
+        library.record_event(item, "conflict", {
+            "winner": "remote", "local": local, "remote": remote,
+            "local_updated_at": "2026-11-30T20:15:00+00:00",
+            "remote_updated_at": "2026-11-30T21:02:00+00:00"}, Origin.ANILIST)  # fmt: skip
         db.session.commit()
         db.session.remove()
     return item_id

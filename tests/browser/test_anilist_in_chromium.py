@@ -8,22 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.conftest import oauth_config
 from tracker.services import sync
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def anilist_user(app, live_server, fake_anilist):
-    """ayaka on the fake AniList, whose consent page approves at once and sends the
-    browser back to this server's callback."""
-    fake, url = fake_anilist
-    callback = f"{live_server}/api/anilist/callback"
-    app.config.update(oauth_config(url), ANILIST_REDIRECT_URI=callback)
-    fake.redirect_uri = callback
-    user = fake.add_user("ayaka")
-    fake.authorize_as = user.id
+def anilist_user(anilist_consent, fake_anilist):
+    """ayaka, with two titles on her AniList list and none here."""
+    fake, user = fake_anilist[0], anilist_consent
     fake.add_entry(user.id, 1, status="PAUSED", progress=10, score=85)
     fake.add_entry(user.id, 154587, status="CURRENT", progress=3)
     return user
