@@ -7,6 +7,7 @@ read again after the commit. The counts do not grow with the library.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -132,3 +133,32 @@ def test_the_library_page_costs_the_same_statements_whatever_its_size(app, htmx,
         assert htmx.get("/?per_page=100").status_code == 200
     assert len(full) == len(small)
     assert len(full) <= 8, "\n\n".join(full)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_pages_go_out_compressed_to_a_client_that_accepts_it(app, htmx, encoding):
+    fill_library(app, "alice", 20)
+    response = htmx.browser.client.get("/", headers={"Accept-Encoding": encoding})
+    assert response.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_json_goes_out_compressed_to_a_client_that_accepts_it(app, web_and_api):
+    _htmx, api = web_and_api
+    fill_library(app, "alice", 20)
+    response = api.get("/api/library/items", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert len(gzip.decompress(response.data)) > len(response.data)
+
+
+def test_a_client_that_asks_for_no_compression_gets_plain_text(app, htmx):
+    response = htmx.browser.client.get("/")
+    assert "Content-Encoding" not in response.headers
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_a_fifty_row_page_is_at_most_30_kb_compressed(app, htmx):
+    fill_library(app, "alice", 50)
+    response = htmx.browser.client.get("/?per_page=50", headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(response.data).decode().count('class="item-row') == 50
+    assert len(response.data) <= 30 * 1024
