@@ -6,12 +6,25 @@ The HTML views and the JSON API both call these functions. Each change writes an
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -234,12 +247,7 @@ def apply_changes(
 STEP_FIELDS = ("progress", "status", "started_on", "completed_on")
 _items = LibraryItem.__table__
 _media = Media.__table__
-# SQLite writes RETURNING's columns unqualified (``id``), so the tables a subquery there
-# reads have their columns renamed: an outer ``id`` can never mean theirs.
-_catalogue = select(*(c.label(f"media__{c.name}") for c in _media.c)).subquery("catalogue")
-_queued = select(
-    SyncOutbox.item_id.label("queued_item"), SyncOutbox.last_error.label("queued_error")
-).subquery("queued")
+_outbox = SyncOutbox.__table__
 
 
 def increment_progress(
@@ -252,7 +260,10 @@ def increment_progress(
     with the user); a caller without the user row leaves it to a query. With it, a +1
     is three statements: the update, the history row and (linked only) the push.
     """
-    row = db.session.execute(_step_statement(user_id, item_id, by, origin)).one_or_none()
+    statement = _step_statement(db.engine.dialect.name, (by > 0) - (by < 0), origin in USER_ORIGINS)
+    params = {"step_item": item_id, "step_user": user_id, "by": by, "now": utcnow(),
+              "today": datetime.now(UTC).date().isoformat()}  # fmt: skip
+    row = db.session.execute(statement, params).one_or_none()
     if row is None:
         db.session.rollback()
         _refuse_step(user_id, item_id, by)
@@ -265,50 +276,68 @@ def increment_progress(
     return Change(item, diff)
 
 
-def _step_statement(user_id: int, item_id: int, by: int, origin: Origin):
+@functools.cache
+def _step_statement(dialect: str, direction: int, user_origin: bool):
     """The +1 as one statement; ``old_*`` columns hold the values it replaced.
 
     The old values come from a materialised CTE (locked ``FOR UPDATE`` on PostgreSQL,
     so a concurrent click is waited for and seen): RETURNING itself sees only the new row.
+    Built once per shape, with ``step_item``, ``step_user``, ``by``, ``now`` and ``today``
+    bound at execution: building and keying a statement this size costs more than
+    running it.
     """
-    old = select(_items.c.id, *(_items.c[f] for f in STEP_FIELDS)).where(
-        _items.c.id == item_id, _items.c.user_id == user_id
-    )
-    if db.engine.dialect.name == "postgresql":
-        old = old.with_for_update()
-    old = old.cte("old").prefix_with("MATERIALIZED")
+    by = bindparam("by", type_=Integer())
     is_anime = _items.c.media_type == MediaType.ANIME.value
-    episodes, chapters = _catalogue.c.media__episodes, _catalogue.c.media__chapters
-    total = _media_value(case((is_anime, episodes), else_=chapters))
-    limit = func.coalesce(_items.c.max_progress_override, total)
+    total = case((is_anime, _media.c.episodes), else_=_media.c.chapters)
+    # The item with its catalogue entry and its queued push, read (and on PostgreSQL
+    # locked) once; everything after reads this one row.
+    old = (
+        select(
+            _items.c.id,
+            *(_items.c[f] for f in STEP_FIELDS),
+            func.coalesce(_items.c.max_progress_override, total).label("step_limit"),
+            *(column.label(f"media__{column.name}") for column in _media.c),
+            _outbox.c.id.label("outbox_id"),
+            _outbox.c.last_error.label("outbox_error"),
+        )
+        .select_from(
+            _items.outerjoin(_media, _media.c.id == _items.c.media_id).outerjoin(
+                _outbox, _outbox.c.item_id == _items.c.id
+            )
+        )
+        .where(_items.c.id == bindparam("step_item"), _items.c.user_id == bindparam("step_user"))
+    )
+    if dialect == "postgresql":
+        old = old.with_for_update(of=_items)
+    old = old.cte("old").prefix_with("MATERIALIZED")
+
+    def was(column_name: str):
+        return select(old.c[column_name]).scalar_subquery()
+
+    limit = was("step_limit")
     progress = _items.c.progress + by
-    conditions = [_items.c.id == select(old.c.id).scalar_subquery(), progress >= 0]
-    if by > 0:
+    conditions = [_items.c.id == was("id"), progress >= 0]
+    if direction > 0:
         conditions.append(or_(limit.is_(None), progress <= limit))
-    values: dict[str, Any] = {"progress": progress, "updated_at": utcnow()}
-    if origin in USER_ORIGINS:
-        values.update(_status_rules_sql(progress, limit, moved=by != 0))
-    queued = _queued.c.queued_item == _items.c.id
+    now = bindparam("now", type_=_items.c.updated_at.type)
+    values: dict[str, Any] = {"progress": progress, "updated_at": now}
+    if user_origin:
+        values.update(_status_rules_sql(progress, limit, moved=direction != 0))
     returned = [
         *_items.c,
-        *(_media_value(column).label(column.name) for column in _catalogue.c),
-        exists().where(queued).label("outbox_exists"),
-        select(_queued.c.queued_error).where(queued).scalar_subquery().label("outbox_error"),
-        *(select(old.c[f]).scalar_subquery().label(f"old_{f}") for f in STEP_FIELDS),
+        *(was(f"media__{column.name}").label(f"media__{column.name}") for column in _media.c),
+        was("outbox_id").label("outbox_id"),
+        was("outbox_error").label("outbox_error"),
+        *(was(f).label(f"old_{f}") for f in STEP_FIELDS),
     ]
     return update(_items).where(*conditions).values(values).returning(*returned)
-
-
-def _media_value(column):
-    """``column`` of the item's catalogue entry, inside a statement on ``library_items``."""
-    return select(column).where(_catalogue.c.media__id == _items.c.media_id).scalar_subquery()
 
 
 def _status_rules_sql(progress, limit, *, moved: bool) -> dict[str, Any]:
     """``_apply_status_rules`` for a change of progress alone, as SQL: the first episode
     makes a planned title current, the last one completes it, and the dates follow."""
     status = _items.c.status
-    today = literal(datetime.now(UTC).date().isoformat())
+    today = bindparam("today", type_=String())
     new_status = status
     if moved:
         first = and_(status == Status.PLANNING.value, _items.c.progress == 0, progress > 0)
@@ -340,7 +369,7 @@ def _item_from_row(row) -> LibraryItem:
     if item.media_id is not None:
         item.media = Media(**{c.key: values[f"media__{c.name}"] for c in _media.c})
     outbox_row = SyncOutbox(item_id=item.id, last_error=values["outbox_error"])
-    set_committed_value(item, "outbox", outbox_row if values["outbox_exists"] else None)
+    set_committed_value(item, "outbox", outbox_row if values["outbox_id"] else None)
     return item
 
 
