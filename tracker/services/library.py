@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    insert,
     or_,
     select,
     true,
@@ -501,8 +502,9 @@ def record_event(
     queued = origin in USER_ORIGINS and bool(changes)
     if queued:
         queued = outbox.note_change(item, kind, linked=linked)
-    db.session.add(
-        ItemEvent(
+    # A plain INSERT: the history row is written, never read back in this request.
+    db.session.execute(
+        insert(ItemEvent.__table__).values(
             item_id=item.id,
             user_id=item.user_id,
             at=utcnow(),
