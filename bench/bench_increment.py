@@ -1,10 +1,14 @@
-"""What one click on + costs the server, on a library of 5,000 items.
+"""What one click on + costs the server, on a library of 5,000 AniList titles of a
+user linked to AniList (so every +1 also queues a push).
 
-The real app and a bare Flask app (one route answering "ok") run under the same
-server (werkzeug, threaded, 127.0.0.1) and are asked the same way: a
-``requests`` session with the login cookie, htmx headers and the CSRF header.
-"Server time" is measured around the WSGI call inside the server, so the client
-and the socket do not count; the round trip seen by the client is reported too.
+Two floors are taken in the same run, under the same server (werkzeug, threaded,
+127.0.0.1), asked the same way (a ``requests`` session with htmx and CSRF headers):
+a bare Flask app answering "ok", and a "one durable write" app whose route runs a
+single ``UPDATE … RETURNING`` and commit on the same database file through the same
+engine: the least a durable +1 can cost. "Server time" is measured around the WSGI
+call inside the server, "worker CPU" is the handling thread's CPU time
+(``time.thread_time``), and throughput is answers per second with ``CLIENTS`` clients
+clicking at once. Figures are reported as ratios against the floors.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import random
 import re
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,30 +29,34 @@ from typing import Any
 import requests
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import insert
+from sqlalchemy import event, insert, select, text
 
 from bench.serve import percentile, serve
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import LibraryItem, utcnow
+from tracker.models import AniListAccount, LibraryItem, Media, utcnow
 from tracker.services import accounts
 
 ITEMS = 5_000
 REQUESTS = 300
 WARMUP = 20
+CLIENTS = 4  # clicking at once, for throughput
+THROUGHPUT_REQUESTS = 400
 USERNAME, PASSWORD = "bench", "bench-password"
 
 
 class Timed:
-    """WSGI middleware: how long the app takes to produce each response."""
+    """WSGI middleware: wall and CPU time the app takes to produce each response."""
 
     def __init__(self, wsgi_app: Callable) -> None:
         self.wsgi_app = wsgi_app
         self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         body = list(self.wsgi_app(environ, start_response))
+        self.cpu_seconds.append(time.thread_time() - cpu_started)
         self.seconds.append(time.perf_counter() - started)
         return body
 
@@ -66,15 +75,24 @@ def _tracker_app(database: Path) -> Flask:
     with app.app_context():
         upgrade()
         user = accounts.register(USERNAME, PASSWORD)
+        db.session.add(AniListAccount(user_id=user.id, anilist_user_id=1, name=USERNAME,
+                                      access_token_encrypted="unused"))  # fmt: skip
         now = utcnow()
         db.session.execute(
+            insert(Media),
+            [{"source": "anilist", "external_id": str(n), "anilist_id": n, "synonyms": [],
+              "media_type": "anime" if n % 2 else "manga", "title_preferred": f"Title {n:05d}",
+              "search_text": f"title {n:05d}", "episodes": 500, "chapters": 500}
+             for n in range(ITEMS)],
+        )  # fmt: skip
+        media = db.session.execute(select(Media.id, Media.media_type, Media.anilist_id)).all()
+        db.session.execute(
             insert(LibraryItem),
-            [
-                {"user_id": user.id, "media_type": "anime" if n % 2 else "manga",
-                 "title": f"Title {n:05d}", "status": "current", "progress": n % 40,
-                 "repeat": 0, "private": False, "created_at": now, "updated_at": now}
-                for n in range(ITEMS)
-            ],
+            [{"user_id": user.id, "media_id": media_id, "media_type": media_type,
+              "title": f"Title {n:05d}", "status": "current", "progress": n % 40,
+              "repeat": 0, "private": False, "created_at": now, "updated_at": now,
+              "custom_lists": []}
+             for media_id, media_type, n in media],
         )  # fmt: skip
         db.session.commit()
         db.session.remove()
@@ -101,8 +119,38 @@ def _measure(timed: Timed, ask: Callable[[int], requests.Response]) -> dict[str,
         assert response.status_code == 200, (response.status_code, response.text[:200])
         if n >= WARMUP:
             round_trips.append(elapsed)
-    server = timed.seconds[-REQUESTS:]
-    return {**_stats("server", server), **_stats("round_trip", round_trips)}
+    server, cpu = timed.seconds[-REQUESTS:], timed.cpu_seconds[-REQUESTS:]
+    return {
+        **_stats("server", server),
+        **_stats("round_trip", round_trips),
+        **_stats("worker_cpu", cpu),
+        "throughput_per_s": _throughput(ask),
+    }
+
+
+def _throughput(ask: Callable[[int], requests.Response]) -> float:
+    """Answers per second with ``CLIENTS`` threads asking at once."""
+    per_client = THROUGHPUT_REQUESTS // CLIENTS
+    start = threading.Barrier(CLIENTS + 1)
+    failures: list[int] = []
+
+    def client(number: int) -> None:
+        start.wait()
+        for n in range(per_client):
+            status = ask(WARMUP + REQUESTS + number * per_client + n).status_code
+            if status != 200:
+                failures.append(status)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    assert not failures, failures[:5]
+    return per_client * CLIENTS / elapsed
 
 
 def _stats(name: str, seconds: list[float]) -> dict[str, float]:
@@ -122,13 +170,16 @@ def serving(app: Callable) -> Iterator[str]:
         stop()
 
 
-def _increment(base: str, app: Flask) -> dict[str, float]:
-    timed = Timed(app.wsgi_app)
-    app.wsgi_app = timed
+def _item_ids(app: Flask) -> list[int]:
+    """Items to click, spread over the library (each a few times at most)."""
     with app.app_context():
         ids = list(db.session.scalars(db.select(LibraryItem.id)))
         db.session.remove()
-    chosen = random.Random(7).sample(ids, WARMUP + REQUESTS)  # spread over the library
+    return random.Random(7).choices(ids, k=WARMUP + REQUESTS + THROUGHPUT_REQUESTS)
+
+
+def _increment(base: str, app: Flask, timed: Timed) -> dict[str, float]:
+    chosen = _item_ids(app)
     session, token = _logged_in(base)
 
     def click(n: int) -> requests.Response:
@@ -136,8 +187,53 @@ def _increment(base: str, app: Flask) -> dict[str, float]:
         headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Target": f"item-{item_id}"}
         return session.post(f"{base}/items/{item_id}/increment", data={"by": "1"}, headers=headers)
 
-    timed.seconds.clear()
-    return _measure(timed, click)
+    with counting(app) as statements:
+        measured = _measure(timed, click)
+    return {**measured, "statements_per_request": statements[0] / len(timed.seconds)}
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[int]]:
+    """Statements the app runs inside the block, in ``[0]``; requests timed from now."""
+    count = [0]
+
+    def one(*_args: Any) -> None:
+        count[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+    app.wsgi_app.seconds.clear()
+    app.wsgi_app.cpu_seconds.clear()
+    event.listen(engine, "before_cursor_execute", one)
+    try:
+        yield count
+    finally:
+        event.remove(engine, "before_cursor_execute", one)
+
+
+def _durable_write(app: Flask) -> dict[str, float]:
+    """The floor for a durable +1: one UPDATE … RETURNING and commit, same file, same engine."""
+    with app.app_context():
+        engine = db.engine
+    floor = Flask("durable_write")
+
+    @floor.post("/items/<int:item_id>/increment")
+    def write(item_id: int) -> str:
+        with engine.begin() as connection:
+            progress = connection.execute(
+                text("UPDATE library_items SET progress = progress + 1 WHERE id = :id "
+                     "RETURNING progress"), {"id": item_id},
+            ).scalar_one()  # fmt: skip
+        return str(progress)
+
+    timed = Timed(floor.wsgi_app)
+    floor.wsgi_app = timed
+    chosen = _item_ids(app)
+    session = requests.Session()
+    headers = {"HX-Request": "true", "X-CSRFToken": "x"}
+    with serving(floor) as base:
+        return _measure(timed, lambda n: session.post(
+            f"{base}/items/{chosen[n]}/increment", data={"by": "1"}, headers=headers))  # fmt: skip
 
 
 def _baseline() -> dict[str, float]:
@@ -165,19 +261,26 @@ def _cpu() -> str:
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
         app = _tracker_app(Path(tmp) / "bench.db")
+        timed = Timed(app.wsgi_app)
+        app.wsgi_app = timed
         with serving(app) as base:
-            increment = _increment(base, app)
+            increment = _increment(base, app, timed)
+        durable = _durable_write(app)
         with app.app_context():
             db.engine.dispose()
     baseline = _baseline()
     return {
         "items_in_library": ITEMS,
         "requests": REQUESTS,
-        "server": "werkzeug make_server, threaded, 127.0.0.1; SQLite in a temp file",
+        "server": "werkzeug make_server, threaded, 127.0.0.1; SQLite in a temp file (WAL)",
         "cpus": os.cpu_count(),
         "cpu": _cpu(),
         **{f"increment_{key}": value for key, value in increment.items()},
+        **{f"durable_write_{key}": value for key, value in durable.items()},
         **{f"bare_flask_{key}": value for key, value in baseline.items()},
-        "server_median_ratio": increment["server_median_ms"] / baseline["server_median_ms"],
-        "server_p95_ratio": increment["server_p95_ms"] / baseline["server_p95_ms"],
+        "server_median_vs_bare": increment["server_median_ms"] / baseline["server_median_ms"],
+        "server_median_vs_durable": increment["server_median_ms"] / durable["server_median_ms"],
+        "worker_cpu_median_vs_durable": increment["worker_cpu_median_ms"]
+        / durable["worker_cpu_median_ms"],
+        "throughput_vs_durable": increment["throughput_per_s"] / durable["throughput_per_s"],
     }

@@ -51,3 +51,13 @@ def test_simultaneous_increments_never_pass_the_max(api):
     statuses = increment_at_once(api, item["id"], 6)
     assert sorted(statuses) == [200, 200, 422, 422, 422, 422]
     assert api.get(f"/api/library/items/{item['id']}").get_json()["progress"] == 10
+
+
+def test_simultaneous_first_episodes_each_record_what_they_changed(api):
+    item = api.add(status="planning")
+    assert increment_at_once(api, item["id"], 4) == [200] * 4
+    events = api.get(f"/api/library/items/{item['id']}/events").get_json()
+    steps = sorted(e["changes"]["progress"] for e in events if e["kind"] == "updated")
+    assert steps == [[0, 1], [1, 2], [2, 3], [3, 4]]
+    starts = [e["changes"]["status"] for e in events if "status" in e["changes"]]
+    assert starts == [["planning", "current"]]

@@ -11,7 +11,7 @@ from sqlalchemy import event, inspect
 from tracker import auth, cli, errors, library, worker
 from tracker.api import register_api
 from tracker.config import load_config
-from tracker.extensions import csrf, db, jwt, limiter, login_manager, migrate
+from tracker.extensions import compress, csrf, db, jwt, limiter, login_manager, migrate
 from tracker.models import render_migration_type
 from tracker.routing import IdConverter
 from tracker.security import add_security_headers, limit_request_body, register_jwt_errors
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     register_jwt_errors(jwt)
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _tune_sqlite)

@@ -5,6 +5,7 @@ connection from configuration, so each app (and each test) talks to its own endp
 """
 
 from flask import Flask, current_app, has_app_context
+from flask_compress import Compress
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,6 +30,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 jwt = JWTManager()
 csrf = CSRFProtect()
+# Pages, fragments and JSON answers go out compressed to any client that accepts it.
+compress = Compress()
 
 
 def _kept_per_app(name: str) -> property:

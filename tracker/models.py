@@ -19,11 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
     false,
     func,
-    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from tracker.extensions import db
 
@@ -171,6 +171,14 @@ class LibraryItem(db.Model):
     custom_lists: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     media: Mapped[Media | None] = relationship(lazy="joined")
+    # The push waiting for this item, if any: joined on every load, so the sync badge
+    # never costs a query of its own.
+    outbox: Mapped[SyncOutbox | None] = relationship(
+        primaryjoin="foreign(SyncOutbox.item_id) == LibraryItem.id",
+        lazy="joined",
+        viewonly=True,
+        uselist=False,
+    )
 
     @property
     def max_progress(self) -> int | None:
@@ -211,18 +219,10 @@ class LibraryItem(db.Model):
     @property
     def sync(self) -> dict[str, Any]:
         """Where the item stands with AniList: none, pending, synced or error (with the
-        outbox's ``last_error``, the reason in words).
-
-        Listing sets ``_outbox_error`` for a whole page at once (one query); a single
-        item looks its outbox row up here.
-        """
-        if not hasattr(self, "_outbox_error"):
-            row = db.session.execute(
-                select(SyncOutbox.last_error).where(SyncOutbox.item_id == self.id)
-            ).first()
-            self._outbox_error = row[0] or True if row else None
-        error = self._outbox_error if isinstance(self._outbox_error, str) else None
-        if self._outbox_error is None:
+        outbox's ``last_error``, the reason in words), from the outbox row loaded with
+        the item."""
+        error = self.outbox.last_error if self.outbox is not None else None
+        if self.outbox is None:
             state = "synced" if self.synced_at else "none"
         else:
             state = "error" if error else "pending"
@@ -312,6 +312,13 @@ class SyncOutbox(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Whether the user has linked AniList, loaded with the user row (no query of its own):
+# a change is queued for AniList only then.
+User.anilist_linked = column_property(
+    exists().where(AniListAccount.user_id == User.id).correlate_except(AniListAccount)
+)
 
 
 class RateBudget(db.Model):

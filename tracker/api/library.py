@@ -63,7 +63,7 @@ class Item(MethodView):
     @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
     def patch(self, body, item_id):
         """Change any editable field."""
-        return library.update_item(g.user.id, item_id, body, g.origin)
+        return library.update_item(g.user.id, item_id, body, g.origin).item
 
     @bp.response(204)
     @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
@@ -81,7 +81,9 @@ def increment(body, item_id):
 
     The body is optional: none means `{"by": 1}`.
     """
-    return library.increment_progress(g.user.id, item_id, body["by"], g.origin)
+    return library.increment_progress(
+        g.user.id, item_id, body["by"], g.origin, linked=g.user.anilist_linked
+    ).item
 
 
 @bp.route("/items/<id:item_id>/refresh", methods=["POST"])

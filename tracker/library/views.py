@@ -203,9 +203,11 @@ def sync_state(item_id: int):
 @bp.post("/items/<id:item_id>/increment")
 @login_required
 def increment(item_id: int):
-    def change() -> LibraryItem:
+    def change() -> library.Change:
         by = load_form(IncrementSchema(), request.form)["by"]
-        return library.increment_progress(current_user.id, item_id, by, Origin.WEB)
+        return library.increment_progress(
+            current_user.id, item_id, by, Origin.WEB, linked=current_user.anilist_linked
+        )
 
     return _row_change(item_id, change)
 
@@ -215,13 +217,13 @@ def increment(item_id: int):
 def update(item_id: int):
     """A patch from a row control (answered with the row) or the detail page's form."""
 
-    def change() -> LibraryItem:
+    def change() -> library.Change:
         changes = load_form(ItemEditSchema(), request.form, partial=True)
         return library.update_item(current_user.id, item_id, changes, Origin.WEB)
 
     if is_htmx() and request.headers.get("HX-Target") == f"item-{item_id}":
         return _row_change(item_id, change)
-    return _detail_change(item_id, change)
+    return _detail_change(item_id, lambda: change().item)
 
 
 @bp.delete("/items/<id:item_id>")
@@ -254,26 +256,23 @@ def resolve_conflict(item_id: int, event_id: int):
         return toast(make_response(fragment, 409), error.message, "error")
 
 
-def _row_change(item_id: int, change: Callable[[], LibraryItem]) -> Response:
+def _row_change(item_id: int, change: Callable[[], library.Change]) -> Response:
+    """The row after ``change``; the service says what moved, so nothing is read first."""
     try:
-        before = library.get_item(current_user.id, item_id)
-        old_status, old_progress = before.status, before.progress
-        item = change()
+        done = change()
     except NotFound:
-        db.session.rollback()
         return _gone_row(item_id)
     except (ValidationError, ServiceError) as exc:
-        db.session.rollback()
         _status, errors = _problems(exc)
         item = library.get_item(current_user.id, item_id)
         row = render_template(ROW, item=item, error=_sentence(errors), error_fields=errors)
         return toast(make_response(row, 422), f"{item.title}: {_sentence(errors)}", "error")
-    message = _row_message(item, old_status, old_progress)
+    message = _row_message(done)
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("library.index"), 303)
-    response = toast(make_response(render_template(ROW, item=item)), message)
-    return _counts_changed(response) if item.status != old_status else response
+    response = toast(make_response(render_template(ROW, item=done.item)), message)
+    return _counts_changed(response) if "status" in done.changes else response
 
 
 def _gone_row(item_id: int) -> Response:
@@ -283,13 +282,14 @@ def _gone_row(item_id: int) -> Response:
     return toast(make_response(row, 404), GONE, "error")
 
 
-def _row_message(item: LibraryItem, old_status: str, old_progress: int) -> str:
+def _row_message(done: library.Change) -> str:
+    item = done.item
     parts = []
-    if item.progress != old_progress:
+    if "progress" in done.changes:
         unit = library.unit_for(item.media_type)
         total = f" of {item.max_progress}" if item.max_progress is not None else ""
         parts.append(f"{unit} {item.progress}{total}")
-    if item.status != old_status:
+    if "status" in done.changes:
         parts.append(f"now {display.status_label(item.status, item.media_type)}")
     return f"{item.title}: {', '.join(parts)}" if parts else f"Saved {item.title}"
 

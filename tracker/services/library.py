@@ -6,14 +6,28 @@ The HTML views and the JSON API both call these functions. Each change writes an
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.extensions import db
 from tracker.models import (
@@ -53,6 +67,15 @@ SORT_COLUMNS = {
 }
 # Status changes a person expects when they edit by hand (AniList does the same).
 USER_ORIGINS = (Origin.WEB, Origin.API)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an edit did: the item as it is now, and ``{field: [before, after]}`` for
+    each field that moved (so a message can say exactly what happened)."""
+
+    item: LibraryItem
+    changes: dict[str, list[Any]]
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,6 @@ def list_items(
     rows = db.session.scalars(
         query.order_by(order.nulls_last(), tie).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    _attach_outbox_state(rows)
     return Page(items=[*rows], total=total, page=page, per_page=per_page)
 
 
@@ -142,19 +164,6 @@ def unresolved_conflicts(user_id: int, column):
         ItemEvent.kind == "conflict",
         ItemEvent.resolved_at.is_(None),
     )
-
-
-def _attach_outbox_state(items: Sequence[LibraryItem]) -> None:
-    """One query for a page's pending pushes, read by ``LibraryItem.sync``."""
-    pending = dict(
-        db.session.execute(
-            select(SyncOutbox.item_id, SyncOutbox.last_error).where(
-                SyncOutbox.item_id.in_([item.id for item in items])
-            )
-        ).all()
-    )
-    for item in items:
-        item._outbox_error = (pending[item.id] or True) if item.id in pending else None
 
 
 def get_item(user_id: int, item_id: int) -> LibraryItem:
@@ -198,15 +207,23 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
     return item
 
 
-def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Origin) -> LibraryItem:
+def update_item(user_id: int, item_id: int, changes: dict[str, Any], origin: Origin) -> Change:
     item = get_item(user_id, item_id)
-    apply_changes(item, changes, origin)
+    try:
+        diff = apply_changes(item, changes, origin)
+    except Exception:
+        db.session.rollback()  # a refused edit leaves nothing half-applied
+        raise
     db.session.commit()
-    return item
+    return Change(item, diff)
 
 
-def apply_changes(item: LibraryItem, changes: dict[str, Any], origin: Origin) -> None:
-    """An edit of ``item`` with its rules, history and push, left for the caller to commit."""
+def apply_changes(
+    item: LibraryItem, changes: dict[str, Any], origin: Origin
+) -> dict[str, list[Any]]:
+    """An edit of ``item`` with its rules, history and push, left for the caller to commit.
+
+    Returns what changed, ``{field: [before, after]}``."""
     before = _snapshot(item)
     for field in PLAIN_FIELDS:
         if field in changes:
@@ -224,41 +241,149 @@ def apply_changes(item: LibraryItem, changes: dict[str, Any], origin: Origin) ->
     if diff:
         item.updated_at = utcnow()
         record_event(item, "updated", diff, origin)
+    return diff
 
 
-def increment_progress(user_id: int, item_id: int, by: int, origin: Origin) -> LibraryItem:
-    """Change progress by ``by`` in one atomic UPDATE, so simultaneous clicks all count."""
-    item = get_item(user_id, item_id)
-    before = _snapshot(item)
-    limit = item.max_progress
-    new_progress = LibraryItem.progress + by
-    conditions = [LibraryItem.id == item.id, LibraryItem.user_id == user_id, new_progress >= 0]
-    if limit is not None and by > 0:
-        conditions.append(new_progress <= limit)
-    result = db.session.execute(
-        update(LibraryItem)
-        .where(*conditions)
-        .values(progress=new_progress, updated_at=utcnow())
-        .returning(LibraryItem.progress)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if result is None:
+# The fields a +1 can move: progress, and through the status rules these.
+STEP_FIELDS = ("progress", "status", "started_on", "completed_on")
+_items = LibraryItem.__table__
+_media = Media.__table__
+_outbox = SyncOutbox.__table__
+
+
+def increment_progress(
+    user_id: int, item_id: int, by: int, origin: Origin, *, linked: bool | None = None
+) -> Change:
+    """Change progress by ``by`` in one atomic ``UPDATE … RETURNING``, so simultaneous
+    clicks all count; the bounds and the status rules are applied in SQL.
+
+    ``linked`` says whether the user has linked AniList (``User.anilist_linked``, loaded
+    with the user); a caller without the user row leaves it to a query. With it, a +1
+    is three statements: the update, the history row and (linked only) the push.
+    """
+    statement = _step_statement(db.engine.dialect.name, (by > 0) - (by < 0), origin in USER_ORIGINS)
+    params = {"step_item": item_id, "step_user": user_id, "by": by, "now": utcnow(),
+              "today": datetime.now(UTC).date().isoformat()}  # fmt: skip
+    row = db.session.execute(statement, params).one_or_none()
+    if row is None:
         db.session.rollback()
-        item = get_item(user_id, item_id)
-        if item.progress + by < 0:
-            raise invalid("progress", "Progress can't go below 0.")
-        raise invalid(
-            "progress",
-            f"Already at {item.progress} of {limit} {unit_for(item.media_type)}s; "
-            "raise the max to go further.",
-        )
-    db.session.refresh(item)
-    before["progress"] = result - by  # another click may have landed since we read it
-    if origin in USER_ORIGINS:
-        _apply_status_rules(item, status_changed=False, old_progress=result - by)
-    record_event(item, "updated", _diff(before, _snapshot(item)), origin)
+        _refuse_step(user_id, item_id, by)
+    item = _item_from_row(row)
+    before = {field: row._mapping[f"old_{field}"] for field in STEP_FIELDS}
+    diff = _diff(before, {field: getattr(item, field) for field in STEP_FIELDS})
+    if record_event(item, "updated", diff, origin, linked=linked):
+        set_committed_value(item, "outbox", SyncOutbox(item_id=item.id))  # pending now
     db.session.commit()
+    return Change(item, diff)
+
+
+@functools.cache
+def _step_statement(dialect: str, direction: int, user_origin: bool):
+    """The +1 as one statement; ``old_*`` columns hold the values it replaced.
+
+    The old values come from a materialised CTE (locked ``FOR UPDATE`` on PostgreSQL,
+    so a concurrent click is waited for and seen): RETURNING itself sees only the new row.
+    Built once per shape, with ``step_item``, ``step_user``, ``by``, ``now`` and ``today``
+    bound at execution: building and keying a statement this size costs more than
+    running it.
+    """
+    by = bindparam("by", type_=Integer())
+    is_anime = _items.c.media_type == MediaType.ANIME.value
+    total = case((is_anime, _media.c.episodes), else_=_media.c.chapters)
+    # The item with its catalogue entry and its queued push, read (and on PostgreSQL
+    # locked) once; everything after reads this one row.
+    old = (
+        select(
+            _items.c.id,
+            *(_items.c[f] for f in STEP_FIELDS),
+            func.coalesce(_items.c.max_progress_override, total).label("step_limit"),
+            *(column.label(f"media__{column.name}") for column in _media.c),
+            _outbox.c.id.label("outbox_id"),
+            _outbox.c.last_error.label("outbox_error"),
+        )
+        .select_from(
+            _items.outerjoin(_media, _media.c.id == _items.c.media_id).outerjoin(
+                _outbox, _outbox.c.item_id == _items.c.id
+            )
+        )
+        .where(_items.c.id == bindparam("step_item"), _items.c.user_id == bindparam("step_user"))
+    )
+    if dialect == "postgresql":
+        old = old.with_for_update(of=_items)
+    old = old.cte("old").prefix_with("MATERIALIZED")
+
+    def was(column_name: str):
+        return select(old.c[column_name]).scalar_subquery()
+
+    limit = was("step_limit")
+    progress = _items.c.progress + by
+    conditions = [_items.c.id == was("id"), progress >= 0]
+    if direction > 0:
+        conditions.append(or_(limit.is_(None), progress <= limit))
+    now = bindparam("now", type_=_items.c.updated_at.type)
+    values: dict[str, Any] = {"progress": progress, "updated_at": now}
+    if user_origin:
+        values.update(_status_rules_sql(progress, limit, moved=direction != 0))
+    returned = [
+        *_items.c,
+        *(was(f"media__{column.name}").label(f"media__{column.name}") for column in _media.c),
+        was("outbox_id").label("outbox_id"),
+        was("outbox_error").label("outbox_error"),
+        *(was(f).label(f"old_{f}") for f in STEP_FIELDS),
+    ]
+    return update(_items).where(*conditions).values(values).returning(*returned)
+
+
+def _status_rules_sql(progress, limit, *, moved: bool) -> dict[str, Any]:
+    """``_apply_status_rules`` for a change of progress alone, as SQL: the first episode
+    makes a planned title current, the last one completes it, and the dates follow."""
+    status = _items.c.status
+    today = bindparam("today", type_=String())
+    new_status = status
+    if moved:
+        first = and_(status == Status.PLANNING.value, _items.c.progress == 0, progress > 0)
+        last = and_(limit.is_not(None), progress == limit)
+        new_status = case(
+            (and_(first, last), Status.COMPLETED.value),
+            (first, Status.CURRENT.value),
+            (and_(status == Status.CURRENT.value, last), Status.COMPLETED.value),
+            else_=status,
+        )
+
+    def unset(column):
+        return or_(column.is_(None), column == "")
+
+    started = and_(new_status == Status.CURRENT.value, progress > 0, unset(_items.c.started_on))
+    completed = and_(new_status == Status.COMPLETED.value, unset(_items.c.completed_on))
+    return {
+        "status": new_status,
+        "started_on": case((started, today), else_=_items.c.started_on),
+        "completed_on": case((completed, today), else_=_items.c.completed_on),
+    }
+
+
+def _item_from_row(row) -> LibraryItem:
+    """The item as the update returned it, built outside the session: nothing about it
+    is loaded again, before or after the commit."""
+    values = row._mapping
+    item = LibraryItem(**{column.key: values[column.name] for column in _items.c})
+    if item.media_id is not None:
+        item.media = Media(**{c.key: values[f"media__{c.name}"] for c in _media.c})
+    outbox_row = SyncOutbox(item_id=item.id, last_error=values["outbox_error"])
+    set_committed_value(item, "outbox", outbox_row if values["outbox_id"] else None)
     return item
+
+
+def _refuse_step(user_id: int, item_id: int, by: int) -> None:
+    """Why a step changed nothing: the item is gone, or the step leaves the bounds."""
+    item = get_item(user_id, item_id)
+    if item.progress + by < 0:
+        raise invalid("progress", "Progress can't go below 0.")
+    raise invalid(
+        "progress",
+        f"Already at {item.progress} of {item.max_progress} {unit_for(item.media_type)}s; "
+        "raise the max to go further.",
+    )
 
 
 def delete_item(user_id: int, item_id: int, origin: Origin) -> None:
@@ -362,13 +487,24 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def record_event(item: LibraryItem, kind: str, changes: dict[str, Any], origin: Origin) -> None:
+def record_event(
+    item: LibraryItem,
+    kind: str,
+    changes: dict[str, Any],
+    origin: Origin,
+    *,
+    linked: bool | None = None,
+) -> bool:
     """Write the item's history; a change made here (not one from AniList) is queued
-    for AniList in the same transaction."""
-    if origin in USER_ORIGINS and changes:
-        outbox.note_change(item, kind)
-    db.session.add(
-        ItemEvent(
+    for AniList in the same transaction (``linked``: see ``outbox.note_change``).
+
+    Returns whether a push was queued."""
+    queued = origin in USER_ORIGINS and bool(changes)
+    if queued:
+        queued = outbox.note_change(item, kind, linked=linked)
+    # A plain INSERT: the history row is written, never read back in this request.
+    db.session.execute(
+        insert(ItemEvent.__table__).values(
             item_id=item.id,
             user_id=item.user_id,
             at=utcnow(),
@@ -377,3 +513,4 @@ def record_event(item: LibraryItem, kind: str, changes: dict[str, Any], origin: 
             changes=changes,
         )
     )
+    return queued

@@ -20,13 +20,18 @@ from tracker.models import AniListAccount, LibraryItem, SyncOutbox, utcnow
 changes_waiting = threading.Event()
 
 
-def note_change(item: LibraryItem, kind: str) -> None:
-    """Queue a push for a change to ``item`` (``kind``: created, updated or deleted)."""
+def note_change(item: LibraryItem, kind: str, *, linked: bool | None = None) -> bool:
+    """Queue a push for a change to ``item`` (``kind``: created, updated or deleted);
+    returns whether one was.
+
+    ``linked`` is whether the owner has linked AniList, when the caller knows it from
+    the user row (``User.anilist_linked``); otherwise it is looked up here."""
     if item.media is None or item.media.anilist_id is None:
-        return
-    connected = db.session.scalar(select(exists().where(AniListAccount.user_id == item.user_id)))
-    if not connected:
-        return
+        return False
+    if linked is None:
+        linked = db.session.scalar(select(exists().where(AniListAccount.user_id == item.user_id)))
+    if not linked:
+        return False
     op = "delete" if kind == "deleted" else "save"
     now = utcnow()
     # An edit also lifts a quarantine: the item is sent again as it is now.
@@ -50,6 +55,7 @@ def note_change(item: LibraryItem, kind: str) -> None:
         # One statement, so two simultaneous edits of one item cannot both insert.
         db.session.execute(upsert.on_conflict_do_update(index_elements=["item_id"], set_=values))
     changes_waiting.set()
+    return True
 
 
 def _insert_for_dialect():
