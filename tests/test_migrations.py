@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import make_app
 from tracker.extensions import db
+from tracker.models import modelled
 
 
 @pytest.fixture
@@ -42,7 +43,8 @@ def test_models_and_migrations_agree(empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            options = {"compare_type": True, "include_object": modelled}
+            context = MigrationContext.configure(conn, opts=options)
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == []
