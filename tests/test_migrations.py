@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from tests.conftest import make_app
 from tracker.extensions import db
 from tracker.models import modelled
+from tracker.services import catalog
 
 
 @pytest.fixture
@@ -80,3 +81,21 @@ def test_usernames_are_unique_whatever_their_case_in_the_schema(app):
                 )
             )
         db.session.rollback()
+
+
+def test_the_title_index_is_backfilled_for_titles_stored_before_it(empty_database_url):
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0005")
+        db.session.execute(
+            text(
+                "INSERT INTO media (source, external_id, media_type, title_preferred, synonyms, "
+                "search_text) VALUES ('anilist', '1', 'anime', 'Sousou no Frieren', '[]', "
+                "'sousou no frieren')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        assert [m.title_preferred for m in catalog.search_local("frieren")] == ["Sousou no Frieren"]
+        db.session.remove()
+        db.engine.dispose()
