@@ -200,3 +200,9 @@ def test_autocomplete_with_a_short_query_takes_at_most_three_statements(app, api
     assert len(body["results"]) == catalog.SUGGESTIONS
     assert counts["statements"] <= 3
     assert counts["commits"] == 0
+
+
+def test_title_starts_outrank_other_matches_however_many_titles_match(app, monkeypatch):
+    seed_local(app, [f"Aa kimi {n}" for n in range(6)] + ["Kimi last"])  # the start comes last
+    monkeypatch.setattr(catalog, "TIER_CANDIDATES", 3)
+    assert search(app, "kimi") == ["Kimi last", "Aa kimi 0", "Aa kimi 1", "Aa kimi 2"]

@@ -14,21 +14,23 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
-# SQLite: an external-content FTS5 table over media.search_text, kept in step by
-# triggers, so every writer (services, bulk inserts, the shell) keeps it right.
+# SQLite: a contentless FTS5 table kept in step by triggers, so every writer (services,
+# bulk inserts, the shell) keeps it right. It indexes search_text framed by newlines
+# (one title a line), so a title start is the phrase "\n" + query.
+FRAMED = "char(10) || {row}.search_text || char(10)"
 SQLITE_UP = [
-    "CREATE VIRTUAL TABLE media_fts USING fts5("
-    "search_text, content='media', content_rowid='id', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE media_fts USING fts5(titles, content='', tokenize='trigram')",
     "CREATE TRIGGER media_fts_insert AFTER INSERT ON media BEGIN "
-    "INSERT INTO media_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"INSERT INTO media_fts(rowid, titles) VALUES (new.id, {FRAMED.format(row='new')}); END",
     "CREATE TRIGGER media_fts_delete AFTER DELETE ON media BEGIN "
-    "INSERT INTO media_fts(media_fts, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); END",
+    "INSERT INTO media_fts(media_fts, rowid, titles) "
+    f"VALUES ('delete', old.id, {FRAMED.format(row='old')}); END",
     "CREATE TRIGGER media_fts_update AFTER UPDATE OF search_text ON media BEGIN "
-    "INSERT INTO media_fts(media_fts, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); "
-    "INSERT INTO media_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
-    "INSERT INTO media_fts(media_fts) VALUES ('rebuild')",  # backfill existing rows
+    "INSERT INTO media_fts(media_fts, rowid, titles) "
+    f"VALUES ('delete', old.id, {FRAMED.format(row='old')}); "
+    f"INSERT INTO media_fts(rowid, titles) VALUES (new.id, {FRAMED.format(row='new')}); END",
+    # backfill the titles stored before the index
+    f"INSERT INTO media_fts(rowid, titles) SELECT id, {FRAMED.format(row='media')} FROM media",
 ]
 SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS media_fts_update",

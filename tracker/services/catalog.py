@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     case,
     column,
     literal,
     literal_column,
+    or_,
     select,
     table,
     tuple_,
@@ -124,14 +126,16 @@ def search_local(query: str, media_type: str | None = None, limit: int = 10) -> 
     """Catalogue entries whose titles contain ``query``, in one statement through the
     title index: a whole title first, then titles starting with it, then the rest.
 
-    Shorter queries than a trigram can serve match title starts only, in a scan
-    that stops after ``SHORT_QUERY_SCAN`` candidates.
+    The work is bounded whatever the catalogue's size: up to ``TIER_CANDIDATES``
+    title starts and as many other matches are ranked. Queries shorter than a
+    trigram match title starts only, among the first ``SHORT_QUERY_SCAN`` found.
     """
     needle = normalise(query)
     if not needle:
         return []
     if len(needle) >= MIN_INDEXED_QUERY:
-        statement = select(Media).where(_contains(needle))
+        found = or_(*(Media.id.in_(tier.limit(TIER_CANDIDATES)) for tier in _tiers(needle)))
+        statement = select(Media).where(found)
         if media_type:
             statement = statement.where(Media.media_type == media_type)
     else:
@@ -144,6 +148,7 @@ def search_local(query: str, media_type: str | None = None, limit: int = 10) -> 
 
 
 MIN_INDEXED_QUERY = 3  # a trigram index finds nothing shorter than one trigram
+TIER_CANDIDATES = 500
 SHORT_QUERY_SCAN = 500
 
 _title_index = table(SEARCH_INDEX_TABLE, column("rowid"))
@@ -170,15 +175,20 @@ def _position_default(element: _position, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
-def _contains(needle: str) -> ColumnElement[bool]:
-    """Titles containing ``needle``, found through the dialect's trigram index."""
+def _tiers(needle: str) -> list[Select]:
+    """Ids of titles starting with ``needle``, then of titles containing it, found
+    through the dialect's trigram index (each to be bounded by the caller)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + needle.replace('"', '""') + '"'  # a phrase: no FTS5 operators
-        hits = select(_title_index.c.rowid).where(
-            literal_column(SEARCH_INDEX_TABLE).op("MATCH")(phrase)
-        )
-        return Media.id.in_(hits)
-    return Media.search_text.contains(needle, autoescape=True)  # pg_trgm serves LIKE
+        match = literal_column(SEARCH_INDEX_TABLE).op("MATCH")
+        phrase = needle.replace('"', '""')  # quoted: a phrase, never FTS5 operators
+        starts = select(_title_index.c.rowid).where(match(f'"\n{phrase}"'))
+        return [starts, select(_title_index.c.rowid).where(match(f'"{phrase}"'))]
+    starts = or_(  # pg_trgm serves LIKE
+        Media.search_text.startswith(needle, autoescape=True),
+        Media.search_text.contains(f"\n{needle}", autoescape=True),
+    )
+    contains = Media.search_text.contains(needle, autoescape=True)
+    return [select(Media.id).where(starts), select(Media.id).where(contains)]
 
 
 def _rank(needle: str) -> ColumnElement[int]:
