@@ -206,3 +206,9 @@ def test_title_starts_outrank_other_matches_however_many_titles_match(app, monke
     seed_local(app, [f"Aa kimi {n}" for n in range(6)] + ["Kimi last"])  # the start comes last
     monkeypatch.setattr(catalog, "TIER_CANDIDATES", 3)
     assert search(app, "kimi") == ["Kimi last", "Aa kimi 0", "Aa kimi 1", "Aa kimi 2"]
+
+
+def test_titles_holding_the_same_trigrams_in_another_order_are_not_matches(app):
+    seed_local(app, ["Sora no Hoshi", "Hoshi no Sora", "Hoshino Sorano"])
+    assert search(app, "hoshi no sora") == ["Hoshi no Sora"]
+    assert search(app, "i no s") == ["Hoshi no Sora"]

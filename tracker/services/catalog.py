@@ -179,16 +179,34 @@ def _tiers(needle: str) -> list[Select]:
     """Ids of titles starting with ``needle``, then of titles containing it, found
     through the dialect's trigram index (each to be bounded by the caller)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        match = literal_column(SEARCH_INDEX_TABLE).op("MATCH")
-        phrase = needle.replace('"', '""')  # quoted: a phrase, never FTS5 operators
-        starts = select(_title_index.c.rowid).where(match(f'"\n{phrase}"'))
-        return [starts, select(_title_index.c.rowid).where(match(f'"{phrase}"'))]
+        return [_fts_tier(_LINES_FROM, f"\n{needle}"), _fts_tier(Media.search_text, needle)]
     starts = or_(  # pg_trgm serves LIKE
         Media.search_text.startswith(needle, autoescape=True),
         Media.search_text.contains(f"\n{needle}", autoescape=True),
     )
     contains = Media.search_text.contains(needle, autoescape=True)
     return [select(Media.id).where(starts), select(Media.id).where(contains)]
+
+
+def _fts_tier(text: ColumnElement[str], pattern: str) -> Select:
+    """Ids whose ``text`` contains ``pattern``: FTS5 narrows to the rows holding some
+    of its trigrams, ``instr`` keeps those that hold the whole of it."""
+    match = literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_some_trigrams(pattern))
+    return (
+        select(Media.id)
+        .join(_title_index, _title_index.c.rowid == Media.id)
+        .where(match, _position(text, pattern) > 0)
+    )
+
+
+def _some_trigrams(text: str) -> str:
+    """An FTS5 query for every other trigram of ``text`` (and its last), leaving out
+    those with a space when it can: they are in nearly every title, and a phrase of
+    every trigram costs several times more than the check that follows."""
+    grams = [text[i : i + 3] for i in range(len(text) - 2)]
+    picked = [g for g in grams if " " not in g] or grams
+    picked = list(dict.fromkeys(picked[::2] + picked[-1:]))
+    return " AND ".join('"{}"'.format(g.replace('"', '""')) for g in picked)  # never operators
 
 
 def _rank(needle: str) -> ColumnElement[int]:
