@@ -212,3 +212,14 @@ def test_titles_holding_the_same_trigrams_in_another_order_are_not_matches(app):
     seed_local(app, ["Sora no Hoshi", "Hoshi no Sora", "Hoshino Sorano"])
     assert search(app, "hoshi no sora") == ["Hoshi no Sora"]
     assert search(app, "i no s") == ["Hoshi no Sora"]
+
+
+def test_the_add_form_suggestions_take_at_most_three_statements_and_no_commit(app, htmx):
+    seed_local(app, [f"Kimi no Title {n}" for n in range(12)])
+    htmx.get("/suggestions?q=kimi")  # warm: the first request of a client may set up more
+    with statements(app) as counts:
+        response = htmx.get("/suggestions?q=kimi+no")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("Kimi no Title") >= catalog.SUGGESTIONS
+    assert counts["statements"] <= 3
+    assert counts["commits"] == 0
