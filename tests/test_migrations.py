@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import make_app
 from tracker.extensions import db
+from tracker.models import modelled
+from tracker.services import catalog
 
 
 @pytest.fixture
@@ -42,7 +44,8 @@ def test_models_and_migrations_agree(empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            options = {"compare_type": True, "include_object": modelled}
+            context = MigrationContext.configure(conn, opts=options)
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == []
@@ -78,3 +81,21 @@ def test_usernames_are_unique_whatever_their_case_in_the_schema(app):
                 )
             )
         db.session.rollback()
+
+
+def test_the_title_index_is_backfilled_for_titles_stored_before_it(empty_database_url):
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0005")
+        db.session.execute(
+            text(
+                "INSERT INTO media (source, external_id, media_type, title_preferred, synonyms, "
+                "search_text) VALUES ('anilist', '1', 'anime', 'Sousou no Frieren', '[]', "
+                "'sousou no frieren')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        assert [m.title_preferred for m in catalog.search_local("frieren")] == ["Sousou no Frieren"]
+        db.session.remove()
+        db.engine.dispose()

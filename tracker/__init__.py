@@ -12,7 +12,7 @@ from tracker import auth, cli, errors, library, worker
 from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import compress, csrf, db, jwt, limiter, login_manager, migrate
-from tracker.models import render_migration_type
+from tracker.models import modelled, render_migration_type
 from tracker.routing import IdConverter
 from tracker.security import add_security_headers, limit_request_body, register_jwt_errors
 from tracker.services.accounts import ensure_demo_user
@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_migration_type,
+        include_object=modelled,
     )
     # Flask-Login's own context processor loads the user for every template; the proxy
     # loads them only where a template asks, so an error page can render without the DB.

@@ -15,13 +15,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    case,
+    column,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from tracker.clients import ClientError, MediaRecord
 from tracker.clients import NotFound as RemoteNotFound
 from tracker.extensions import db
-from tracker.models import LibraryItem, Media, MediaType, User, utcnow
+from tracker.models import SEARCH_INDEX_TABLE, LibraryItem, Media, MediaType, User, utcnow
 from tracker.services.errors import NotFound, invalid
 from tracker.services.remote import NOT_ASKED, OK, remote, state_of
 
@@ -109,16 +123,98 @@ def get_or_create_media(
 
 
 def search_local(query: str, media_type: str | None = None, limit: int = 10) -> list[Media]:
-    """Catalogue entries whose titles contain ``query``; prefix matches first."""
+    """Catalogue entries whose titles contain ``query``, in one statement through the
+    title index: a whole title first, then titles starting with it, then the rest.
+
+    The work is bounded whatever the catalogue's size: up to ``TIER_CANDIDATES``
+    title starts and as many other matches are ranked. Queries shorter than a
+    trigram match title starts only, among the first ``SHORT_QUERY_SCAN`` found.
+    """
     needle = normalise(query)
     if not needle:
         return []
-    statement = select(Media).where(Media.search_text.contains(needle, autoescape=True))
-    if media_type:
-        statement = statement.where(Media.media_type == media_type)
-    starts = Media.search_text.startswith(needle, autoescape=True)
-    statement = statement.order_by(starts.desc(), Media.title_preferred).limit(limit)
-    return list(db.session.scalars(statement))
+    if len(needle) >= MIN_INDEXED_QUERY:
+        found = or_(*(Media.id.in_(tier.limit(TIER_CANDIDATES)) for tier in _tiers(needle)))
+        statement = select(Media).where(found)
+        if media_type:
+            statement = statement.where(Media.media_type == media_type)
+    else:
+        candidates = select(Media.id).where(_position(_LINES_FROM, "\n" + needle) > 0)
+        if media_type:
+            candidates = candidates.where(Media.media_type == media_type)
+        statement = select(Media).where(Media.id.in_(candidates.limit(SHORT_QUERY_SCAN)))
+    statement = statement.order_by(_rank(needle), Media.title_preferred, Media.id)
+    return list(db.session.scalars(statement.limit(limit)))
+
+
+MIN_INDEXED_QUERY = 3  # a trigram index finds nothing shorter than one trigram
+TIER_CANDIDATES = 500
+SHORT_QUERY_SCAN = 500
+
+_title_index = table(SEARCH_INDEX_TABLE, column("rowid"))
+# search_text holds one normalised title a line: framed by newlines, a title start
+# is "\n" + needle and a whole title "\n" + needle + "\n".
+_LINES_FROM = literal("\n") + Media.search_text
+_LINES = _LINES_FROM + literal("\n")
+
+
+class _position(FunctionElement):
+    """Where ``needle`` first occurs in ``text`` (1-based; 0 when absent)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_position, "sqlite")
+def _position_sqlite(element: _position, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_position)
+def _position_default(element: _position, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def _tiers(needle: str) -> list[Select]:
+    """Ids of titles starting with ``needle``, then of titles containing it, found
+    through the dialect's trigram index (each to be bounded by the caller)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return [_fts_tier(_LINES_FROM, f"\n{needle}"), _fts_tier(Media.search_text, needle)]
+    starts = or_(  # pg_trgm serves LIKE
+        Media.search_text.startswith(needle, autoescape=True),
+        Media.search_text.contains(f"\n{needle}", autoescape=True),
+    )
+    contains = Media.search_text.contains(needle, autoescape=True)
+    return [select(Media.id).where(starts), select(Media.id).where(contains)]
+
+
+def _fts_tier(text: ColumnElement[str], pattern: str) -> Select:
+    """Ids whose ``text`` contains ``pattern``: FTS5 narrows to the rows holding some
+    of its trigrams, ``instr`` keeps those that hold the whole of it."""
+    match = literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_some_trigrams(pattern))
+    return (
+        select(Media.id)
+        .join(_title_index, _title_index.c.rowid == Media.id)
+        .where(match, _position(text, pattern) > 0)
+    )
+
+
+def _some_trigrams(text: str) -> str:
+    """An FTS5 query for every other trigram of ``text`` (and its last), leaving out
+    those with a space when it can: they are in nearly every title, and a phrase of
+    every trigram costs several times more than the check that follows."""
+    grams = [text[i : i + 3] for i in range(len(text) - 2)]
+    picked = [g for g in grams if " " not in g] or grams
+    picked = list(dict.fromkeys(picked[::2] + picked[-1:]))
+    return " AND ".join('"{}"'.format(g.replace('"', '""')) for g in picked)  # never operators
+
+
+def _rank(needle: str) -> ColumnElement[int]:
+    return case(
+        (_position(_LINES, f"\n{needle}\n") > 0, 0),
+        (_position(_LINES_FROM, f"\n{needle}") > 0, 1),
+        else_=2,
+    )
 
 
 def upsert_records(records: Iterable[MediaRecord], *, update: bool = True) -> list[Media]:
@@ -364,8 +460,8 @@ def _search(
     local = search_local(query, media_type, SUGGESTIONS) if source in (None, "local") else []
     states = {"local": OK}
     groups: list[list[Media]] = [local]
-    db.session.commit()  # end the read before slow remote calls
     health = remote().health
+    asked = []
     for name in _remote_sources_for(media_type, source if source != "local" else "-"):
         if interactive and health.failing(name, remote().failure_ttl):
             states[name] = health.state(name)  # it just failed: answer locally at once
@@ -373,9 +469,12 @@ def _search(
         unneeded = len(query) < MIN_REMOTE_QUERY or (local_enough and len(local) >= SUGGESTIONS)
         if name == "mangadex" and interactive and media_type is None:
             unneeded = True  # autocomplete without a type: AniList covers manga too
-        if unneeded:
-            states[name] = NOT_ASKED
-            continue
+        states[name] = NOT_ASKED if unneeded else OK
+        if not unneeded:
+            asked.append(name)
+    if asked:
+        db.session.commit()  # end the read before slow remote calls
+    for name in asked:
         found, states[name] = _remote_search(name, query, media_type, interactive=interactive)
         groups.append(found)
     found = _merge(groups)[: SUGGESTIONS * 2 if not interactive else SUGGESTIONS]
