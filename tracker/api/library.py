@@ -103,9 +103,9 @@ def refresh(item_id):
 @bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, EventSchema(many=True), headers=PAGING_HEADERS)
 @bp.errors(*AUTHENTICATED, 404, 422, e404=NOT_YOURS)
-@bp.doc(description="Newest first. Total in `X-Total-Count`; pages in `Link`. A removed "
-        "item's history is still here. A conflict carries both values and whether it "
-        "was resolved.")  # fmt: skip
+@bp.doc(description="Newest first. Total in `X-Total-Count`; pages in `Link`. The history "
+        "goes with its item: a removed item's is not found. A conflict carries both values "
+        "and whether it was resolved.")  # fmt: skip
 def events(query, item_id):
     """The item's history."""
     page = history.page_of(g.user.id, item_id, **query)

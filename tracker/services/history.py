@@ -127,15 +127,12 @@ def for_item(item: LibraryItem) -> list[EventView]:
 
 
 def page_of(user_id: int, item_id: int, *, page: int = 1, per_page: int = 50) -> library.Page:
-    """A page of an item's history, newest first. A deleted item's history is still
-    there; an item that was never the user's is not found."""
-    item = db.session.scalar(
-        select(LibraryItem).where(LibraryItem.id == item_id, LibraryItem.user_id == user_id)
-    )
+    """A page of an item's history, newest first. The history goes with its item: once
+    the item is removed (or if it was never the user's) it is not found here, as the item
+    itself is not; the rows stay in the database."""
+    item = library.get_item(user_id, item_id)
     query = _events(user_id, item_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    if item is None and total == 0:
-        raise NotFound("No such item in your library.")
     events = db.session.scalars(_newest_first(query).limit(per_page).offset((page - 1) * per_page))
     return library.Page([_view(e, item) for e in events], total, page, per_page)
 
