@@ -510,21 +510,23 @@ class FakeAniList(FakeService):
         page = max(1, args.get("page") or 1)
         per_page = min(50, max(1, args.get("perPage") or 50))
         listed = {f.name.value: f for f in query.fields(node.selection_set)}
+        entries = []
         if "mediaList" in listed:
-            found: list[Any] = self._find_entries(query.args(listed["mediaList"]), viewer_id)
-        else:
-            found = self._find_media(query.args(listed["media"])) if "media" in listed else []
+            entries = self._find_entries(query.args(listed["mediaList"]), viewer_id)
+        found = self._find_media(query.args(listed["media"])) if "media" in listed else []
+        total = len(entries) + len(found)  # one list field per Page, as on AniList
         start = (page - 1) * per_page
         return {
-            "mediaList": found[start : start + per_page],
             "pageInfo": {
-                "total": len(found),
+                "total": total,
                 "perPage": per_page,
                 "currentPage": page,
-                "lastPage": max(1, math.ceil(len(found) / per_page)),
-                "hasNextPage": start + per_page < len(found),
+                "lastPage": max(1, math.ceil(total / per_page)),
+                "hasNextPage": start + per_page < total,
             },
             "media": found[start : start + per_page],
+            # Only the entries of this page are viewed (a list may hold thousands).
+            "mediaList": [self._entry_view(e) for e in entries[start : start + per_page]],
         }
 
     def _media(self, query: _Query, node: FieldNode, viewer_id: int | None) -> dict[str, Any]:
@@ -548,7 +550,7 @@ class FakeAniList(FakeService):
             found = [m for _, m in sorted(ranked, key=lambda pair: (pair[0], pair[1]["id"]))]
         return found
 
-    def _find_entries(self, args: dict[str, Any], viewer_id: int | None) -> list[dict[str, Any]]:
+    def _find_entries(self, args: dict[str, Any], viewer_id: int | None) -> list[FakeEntry]:
         """``Page.mediaList``: one user's entries, filtered by type and ``mediaId_not_in``,
         sorted by ``UPDATED_TIME_DESC`` / ``UPDATED_TIME`` then ``MEDIA_ID`` (else by id)."""
         if not args.get("userId"):
@@ -568,7 +570,7 @@ class FakeAniList(FakeService):
             entries.sort(key=lambda e: e.updated_at, reverse=True)  # stable: ties keep order
         elif "UPDATED_TIME" in order:
             entries.sort(key=lambda e: e.updated_at)
-        return [self._entry_view(e) for e in entries]
+        return entries
 
     def _viewer(self, query: _Query, node: FieldNode, viewer_id: int | None) -> dict[str, Any]:
         return self._user_view(self._require_viewer(viewer_id))

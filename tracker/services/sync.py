@@ -24,14 +24,14 @@ would change); until then nothing is pulled or pushed for it.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Select, delete, exists, select, update
 
 from tracker.clients import (
     AniListClient,
@@ -350,7 +350,7 @@ def pull(
     started = now or utcnow()
     reading = _Reading.plan(account, merge is None and not full, started)
     client = _pull_client(account)
-    state = _LibraryState.load(user_id)
+    state = _LibraryState.load(user_id, everything=reading.full)
     result = PullResult()
     seen_entries: set[int] = set()
     session = db.session()
@@ -358,6 +358,10 @@ def pull(
     try:
         for media_type, answer in reading.chunks(client):
             entries = answer["entries"]
+            if reading.full:
+                state.load_all()  # a read of only what changed may have turned into one
+            else:
+                state.include(entry["media_id"] for entry in entries)
             stored = catalog.upsert_records(e["media"] for e in entries if e["media"])
             media = {m.anilist_id: m for m in stored}
             created = []
@@ -489,22 +493,53 @@ class _LibraryState:
     title_only: dict[tuple[str, str], list[LibraryItem]]
     pending: set[int]
     seen_media: set[int] = field(default_factory=set)
+    complete: bool = False  # every item loaded (else those of the entries read, see include)
 
     @classmethod
-    def load(cls, user_id: int) -> _LibraryState:
-        items = db.session.scalars(select(LibraryItem).where(LibraryItem.user_id == user_id))
-        by_media: dict[int, LibraryItem] = {}
-        title_only: dict[tuple[str, str], list[LibraryItem]] = {}
-        for item in items:
-            if item.media is not None and item.media.anilist_id is not None:
-                by_media[item.media.anilist_id] = item
-            elif item.media is None:
-                key = (catalog.normalise(item.title), item.media_type)
-                title_only.setdefault(key, []).append(item)
+    def load(cls, user_id: int, *, everything: bool = True) -> _LibraryState:
+        """The library as a pull needs it: every item, or (``everything`` false, for a pull
+        that reads only what changed) the title-only ones, the rest as entries come."""
         pending = set(
             db.session.scalars(select(SyncOutbox.item_id).where(SyncOutbox.user_id == user_id))
         )
-        return cls(user_id, by_media, title_only, pending)
+        state = cls(user_id, {}, {}, pending)
+        if everything:
+            state.load_all()
+        else:
+            state._take(
+                select(LibraryItem).where(
+                    LibraryItem.user_id == user_id, LibraryItem.media_id.is_(None)
+                )
+            )
+        return state
+
+    def load_all(self) -> None:
+        """Every item (again, from the items as they now are): a full read needs them all
+        to tell which entries AniList no longer has."""
+        if self.complete:
+            return
+        self.by_media.clear()
+        self.title_only.clear()
+        self._take(select(LibraryItem).where(LibraryItem.user_id == self.user_id))
+        self.complete = True
+
+    def include(self, anilist_ids: Iterable[int]) -> None:
+        """The items of these AniList ids too, if not loaded yet."""
+        wanted = set(anilist_ids).difference(self.by_media)
+        if wanted and not self.complete:
+            self._take(
+                select(LibraryItem)
+                .join(LibraryItem.media)
+                .where(LibraryItem.user_id == self.user_id, Media.anilist_id.in_(wanted))
+            )
+
+    def _take(self, query: Select) -> None:
+        for item in db.session.scalars(query):
+            if item.media is not None and item.media.anilist_id is not None:
+                self.by_media[item.media.anilist_id] = item
+            elif item.media is None:
+                key = (catalog.normalise(item.title), item.media_type)
+                self.title_only.setdefault(key, []).append(item)
 
     def match_title(self, entry: ListEntry) -> LibraryItem | None:
         """The one local title-only item this AniList title certainly is (none when two
