@@ -108,6 +108,18 @@ def test_an_entry_saved_in_the_same_second_as_the_last_read_is_not_missed(
     assert progress_of(synced)[entry.media_id] == 7
 
 
+def test_a_title_added_by_hand_is_linked_by_a_sync_not_doubled(anilist_app, synced, fake,
+                                                                viewer):  # fmt: skip
+    mine = synced.add(title="cowboy bebop", notes="typed by hand")
+    later_than_here = int(utcnow().timestamp()) + 3600  # AniList's values win
+    fake.add_entry(viewer.id, 1, status="PAUSED", notes="jazz").updated_at = later_than_here
+    result = sync_now(anilist_app, synced)
+    assert fake.operations == [CHANGES]
+    assert result["added"] == 0
+    linked = synced.get(f"/api/library/items/{mine['id']}").get_json()
+    assert (linked["anilist_id"], linked["notes"]) == (1, "jazz")
+
+
 def test_changes_across_a_page_boundary_are_all_found(anilist_app, synced, fake, viewer):
     for media in fake.add_media(60):
         fake.add_entry(viewer.id, media["id"], progress=2)
