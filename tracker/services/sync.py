@@ -445,7 +445,8 @@ class _Reading:
 
     def _noted(self, chunk: ListChunk) -> ListChunk:
         times = [e["updated_at"] for e in chunk["entries"] if e["updated_at"]]
-        self.watermark = max([*times, *([self.watermark] if self.watermark else [])], default=None)
+        if times:
+            self.watermark = max(*times, self.watermark or 0)
         return chunk
 
 
