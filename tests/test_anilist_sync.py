@@ -437,7 +437,7 @@ def test_a_change_on_both_sides_is_settled_last_write_wins(anilist_app, connecte
 def test_a_remote_deletion_keeps_the_local_item(anilist_app, connected, remote_list, fake, viewer):
     run_job(anilist_app, connected, "/api/anilist/import")
     fake.entries.pop(next(e.id for e in fake.entries_of(viewer.id) if e.media_id == 1))
-    job = run_job(anilist_app, connected, "/api/anilist/sync")
+    job = run_job(anilist_app, connected, "/api/anilist/sync?full=true")  # deletions show then
     assert job["state"] == "done"
     assert job["result"]["conflicts"] == 1
     items = {i["anilist_id"]: i for i in connected.get("/api/library/items").get_json()}

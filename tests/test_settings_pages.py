@@ -257,6 +257,19 @@ def test_sync_now_runs_a_sync_and_shows_its_result(anilist_app, connected, fake,
     assert "Sync with AniList: done — 0 added, 1 updated, 1 unchanged, 0 conflicts." in done
 
 
+@pytest.mark.usefixtures("anilist_list")
+def test_sync_everything_reads_the_whole_anilist_list(anilist_app, connected, fake):
+    html = section(connected)
+    button = one(html, "button", name="full")
+    in_sync_form = html.split(f'hx-post="{SYNC}"')[1].split("</form>")[0]
+    assert 'name="full"' in in_sync_form and "Sync everything" in text(in_sync_form)
+    work(anilist_app)  # the import that connecting started
+    fake.requests.clear()
+    connected.post(SYNC, data={"full": button["value"]})
+    work(anilist_app)
+    assert fake.operations == ["MediaListCollection", "MediaListCollection"]
+
+
 def test_a_failed_job_says_why(anilist_app, connected, fake, viewer):
     work(anilist_app)  # the import that connecting started
     fake.revoke(next(t for t, uid in fake.tokens.items() if uid == viewer.id))

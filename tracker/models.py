@@ -286,6 +286,11 @@ class AniListAccount(db.Model):
     # Periodic pulls that failed in a row, and when the next one may be tried.
     pull_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last pull that read the whole list (a periodic pull reads only what changed
+    # since the last one, and the whole list once a day).
+    last_full_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # AniList's updatedAt (unix seconds, AniList's clock) of the newest entry a pull read.
+    pull_watermark: Mapped[int | None] = mapped_column(Integer)
 
 
 class OAuthState(db.Model):

@@ -509,20 +509,24 @@ class FakeAniList(FakeService):
         args = query.args(node)
         page = max(1, args.get("page") or 1)
         per_page = min(50, max(1, args.get("perPage") or 50))
-        media_node = next(
-            (f for f in query.fields(node.selection_set) if f.name.value == "media"), None
-        )
-        found = self._find_media(query.args(media_node)) if media_node else []
+        listed = {f.name.value: f for f in query.fields(node.selection_set)}
+        entries = []
+        if "mediaList" in listed:
+            entries = self._find_entries(query.args(listed["mediaList"]), viewer_id)
+        found = self._find_media(query.args(listed["media"])) if "media" in listed else []
+        total = len(entries) + len(found)  # one list field per Page, as on AniList
         start = (page - 1) * per_page
         return {
             "pageInfo": {
-                "total": len(found),
+                "total": total,
                 "perPage": per_page,
                 "currentPage": page,
-                "lastPage": max(1, math.ceil(len(found) / per_page)),
-                "hasNextPage": start + per_page < len(found),
+                "lastPage": max(1, math.ceil(total / per_page)),
+                "hasNextPage": start + per_page < total,
             },
             "media": found[start : start + per_page],
+            # Only the entries of this page are viewed (a list may hold thousands).
+            "mediaList": [self._entry_view(e) for e in entries[start : start + per_page]],
         }
 
     def _media(self, query: _Query, node: FieldNode, viewer_id: int | None) -> dict[str, Any]:
@@ -545,6 +549,28 @@ class FakeAniList(FakeService):
             ranked = [(rank, m) for m in found if (rank := _match_rank(m, needle)) is not None]
             found = [m for _, m in sorted(ranked, key=lambda pair: (pair[0], pair[1]["id"]))]
         return found
+
+    def _find_entries(self, args: dict[str, Any], viewer_id: int | None) -> list[FakeEntry]:
+        """``Page.mediaList``: one user's entries, filtered by type and ``mediaId_not_in``,
+        sorted by ``UPDATED_TIME_DESC`` / ``UPDATED_TIME`` then ``MEDIA_ID`` (else by id)."""
+        if not args.get("userId"):
+            raise AniListError(400, "userId or userName required")
+        left_out = set(args.get("mediaId_not_in") or [])
+        entries = [
+            e
+            for e in self.entries_of(int(args["userId"]))
+            if e.media_id not in left_out
+            and (not args.get("type") or self.media[e.media_id]["type"] == args["type"])
+            and (not e.private or viewer_id == e.user_id)
+        ]
+        order = args.get("sort") or []
+        order = order if isinstance(order, list) else [order]
+        entries.sort(key=lambda e: e.media_id if "MEDIA_ID" in order else e.id)
+        if "UPDATED_TIME_DESC" in order:
+            entries.sort(key=lambda e: e.updated_at, reverse=True)  # stable: ties keep order
+        elif "UPDATED_TIME" in order:
+            entries.sort(key=lambda e: e.updated_at)
+        return entries
 
     def _viewer(self, query: _Query, node: FieldNode, viewer_id: int | None) -> dict[str, Any]:
         return self._user_view(self._require_viewer(viewer_id))

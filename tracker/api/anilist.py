@@ -132,13 +132,25 @@ def start_import():
     return _accepted(sync.start_job(g.user.id, "anilist_import"))
 
 
+class SyncQuerySchema(Schema):
+    full = fields.Boolean(
+        load_default=False,
+        metadata={"description": "read the whole AniList list again, not only the entries "
+                  "changed since the last sync (entries deleted there show only then)"},
+    )  # fmt: skip
+
+
 @bp.route("/sync", methods=["POST"])
+@bp.arguments(SyncQuerySchema, location="query")
 @bp.response(202, JobEnvelopeSchema, headers=JOB_LOCATION)
 @bp.errors(*MUTATION, 404, e404=NOT_CONNECTED)
 @login_required
-def start_sync():
-    """Send pending changes, then apply what changed on AniList, in the background."""
-    return _accepted(sync.start_job(g.user.id, "anilist_sync"))
+def start_sync(query):
+    """Send pending changes, then apply what changed on AniList, in the background.
+
+    Only the entries changed since the last sync are read, except on the first sync
+    and once a day; ``full=true`` reads the whole list now."""
+    return _accepted(sync.start_job(g.user.id, "anilist_sync", full=query["full"]))
 
 
 @bp.route("/first-sync")

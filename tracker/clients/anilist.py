@@ -137,6 +137,30 @@ query MediaListCollection($userId: Int!, $type: MediaType!, $chunk: Int, $perChu
     + _MEDIA_FIELDS
 )
 
+# The entries of both lists changed most recently, newest first, leaving out those
+# already read (by media id): asking again always gives the next unread ones, even if
+# entries moved or went away meanwhile (no page boundary to miss anything at).
+MEDIA_LIST_UPDATES = (
+    """
+query MediaListUpdates(
+  $userId: Int!, $animePerPage: Int, $mangaPerPage: Int, $animeRead: [Int], $mangaRead: [Int]
+) {
+  anime: Page(perPage: $animePerPage) {
+    pageInfo { hasNextPage }
+    mediaList(userId: $userId, type: ANIME, sort: [UPDATED_TIME_DESC, MEDIA_ID],
+              mediaId_not_in: $animeRead) { ...EntryFields media { ...MediaFields } }
+  }
+  manga: Page(perPage: $mangaPerPage) {
+    pageInfo { hasNextPage }
+    mediaList(userId: $userId, type: MANGA, sort: [UPDATED_TIME_DESC, MEDIA_ID],
+              mediaId_not_in: $mangaRead) { ...EntryFields media { ...MediaFields } }
+  }
+}
+"""
+    + _ENTRY_FIELDS
+    + _MEDIA_FIELDS
+)
+
 SAVE_ENTRY = (
     """
 mutation SaveEntry(
@@ -166,6 +190,7 @@ ALL_DOCUMENTS = (
     MEDIA_BY_IDS,
     VIEWER,
     MEDIA_LIST_COLLECTION,
+    MEDIA_LIST_UPDATES,
     SAVE_ENTRY,
     DELETE_ENTRY,
 )
@@ -198,6 +223,11 @@ class ListEntry(TypedDict):
 class ListChunk(TypedDict):
     entries: list[ListEntry]
     has_next_chunk: bool
+
+
+class ListPage(TypedDict):
+    entries: list[ListEntry]
+    has_next_page: bool
 
 
 class ViewerInfo(TypedDict):
@@ -374,6 +404,33 @@ class AniListClient(RemoteClient):
             return {
                 "entries": list(entries.values()),
                 "has_next_chunk": bool(collection.get("hasNextChunk")),
+            }
+
+    def list_updates(
+        self,
+        user_id: int,
+        read: Mapping[str, Iterable[int]],
+        wanted: Iterable[str] = MEDIA_TYPES,
+        per_page: int = MAX_PER_PAGE,
+    ) -> dict[str, ListPage]:
+        """The most recently changed entries of each wanted list (media type), newest
+        first, leaving out the media ids in ``read[type]``: one request for both lists.
+        A type not wanted is asked for one entry only and left out of the answer."""
+        wanted = {_media_type(t).lower() for t in wanted}
+        variables: dict[str, Any] = {"userId": user_id}
+        for media_type in MEDIA_TYPES:
+            variables[f"{media_type}PerPage"] = min(per_page, MAX_PER_PAGE) if (
+                media_type in wanted) else 1  # fmt: skip
+            variables[f"{media_type}Read"] = list(read.get(media_type, ())) or None
+        data = self.execute(MEDIA_LIST_UPDATES, variables)
+        with _reading("Page.mediaList"):
+            return {
+                media_type: {
+                    "entries": [normalise_entry(raw) for raw in data[media_type]["mediaList"]],
+                    "has_next_page": bool(data[media_type]["pageInfo"]["hasNextPage"]),
+                }
+                for media_type in MEDIA_TYPES
+                if media_type in wanted
             }
 
     def save_entry(

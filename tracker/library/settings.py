@@ -66,7 +66,8 @@ def anilist_import():
 @bp.post("/settings/anilist/sync")
 @login_required
 def anilist_sync():
-    return _start_job("anilist_sync")
+    """Sync now; "Sync everything" (``full=1``) reads the whole AniList list again."""
+    return _start_job("anilist_sync", full=request.form.get("full") == "1")
 
 
 @bp.post("/settings/anilist/first-sync")
@@ -102,7 +103,7 @@ def anilist_disconnect():
     return toast(_render(STATUS, **_anilist_context()), message, level)
 
 
-def _start_job(kind: str, **options: str) -> Response:
+def _start_job(kind: str, **options: str | bool) -> Response:
     try:
         job = sync.start_job(current_user.id, kind, **options)
     except (NotFound, Invalid) as error:  # disconnected in another tab, or a forged choice

@@ -7,9 +7,12 @@ only if no edit arrived meanwhile, otherwise the newer state goes out next. Each
 row is sent on its own: a change AniList refuses (or that cannot be mapped to
 AniList's fields) is quarantined on its row with the reason, and the round goes on.
 
-Pull: pending pushes go first, then the whole list is read and applied. An entry
-changed on both sides since the last sync is settled field by field by the newer
-side and the losing values are written to the item's history as a conflict.
+Pull: pending pushes go first, then what changed on AniList is read and applied. An
+entry changed on both sides since the last sync is settled field by field by the newer
+side and the losing values are written to the item's history as a conflict. A periodic
+pull reads only the entries changed since the newest one the last pull read (by
+AniList's own clock, with an overlap); the whole list is read on the first pull, once a
+day (only a full read shows entries deleted on AniList), on an import and on request.
 
 First connect and import: the same merge, with nothing assumed about either side
 (see ``_winner``); local titles with an AniList id that AniList lacks are queued to
@@ -21,14 +24,14 @@ would change); until then nothing is pulled or pushed for it.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Select, delete, exists, select, update
 
 from tracker.clients import (
     AniListClient,
@@ -40,7 +43,7 @@ from tracker.clients import (
     RateLimited,
     Unauthorized,
 )
-from tracker.clients.anilist import iso_to_fuzzy
+from tracker.clients.anilist import MEDIA_TYPES, iso_to_fuzzy
 from tracker.extensions import db
 from tracker.models import (
     AniListAccount,
@@ -68,9 +71,16 @@ PULL_BACKOFF_CAP = 3600.0
 # Share of the AniList budget a pull leaves for pushes (DESIGN §6: a change reaches a
 # healthy AniList within 10 s, whatever pulls are running).
 PUSH_RESERVE_SHARE = 0.2
+# A pull reads the whole list at least this often; between, only what changed.
+FULL_PULL_EVERY = timedelta(days=1)
+# Seconds: a pull re-reads entries this much older than the newest the last one read
+# (AniList's updatedAt has whole seconds; an entry saved in that same second is not lost).
+PULL_OVERLAP = 120
+# More changes than this many requests bring: reading the whole list costs less.
+UPDATES_MAX_REQUESTS = 10
 PRUNE_EVERY = timedelta(hours=1)
 IMPORT, SYNC, FIRST_SYNC = "anilist_import", "anilist_sync", "anilist_first_sync"
-JOB_KINDS = (IMPORT, SYNC, FIRST_SYNC)  # every one of them reads the whole AniList list
+JOB_KINDS = (IMPORT, SYNC, FIRST_SYNC)
 POLICIES = ("newest", "mine", "theirs")
 ENTRY_FIELDS = ("status", "progress", "progress_volumes", "score", "notes", "repeat",
                 "private", "started_on", "completed_on")  # fmt: skip
@@ -319,9 +329,10 @@ def pull(
     origin: Origin,
     job: Job | None = None,
     merge: str | None = None,
+    full: bool = False,
     now: datetime | None = None,
 ) -> PullResult:
-    """Read the user's whole AniList list and apply what changed there.
+    """Read the user's AniList list (see ``_Reading``) and apply what changed there.
 
     ``merge`` (a policy of ``POLICIES``) makes it a first connect or an import: items
     never synced are merged too, and local titles AniList lacks are queued to be
@@ -330,20 +341,27 @@ def pull(
 
     The library is loaded once; each chunk of up to 500 entries costs one catalogue
     query, batched inserts for what is new, and one commit (progress shows, and an
-    interrupted import keeps what it finished).
+    interrupted import keeps what it finished). ``full`` reads the whole list even
+    when only what changed would do.
     """
     account = anilist.account_for(user_id)
     if account is None:
         raise MissingError("No AniList account is connected.")
+    started = now or utcnow()
+    reading = _Reading.plan(account, merge is None and not full, started)
     client = _pull_client(account)
-    state = _LibraryState.load(user_id)
+    state = _LibraryState.load(user_id, everything=reading.full)
     result = PullResult()
     seen_entries: set[int] = set()
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
-        for media_type, answer in _read_list(client, account):
+        for media_type, answer in reading.chunks(client):
             entries = answer["entries"]
+            if reading.full:
+                state.load_all()  # a read of only what changed may have turned into one
+            else:
+                state.include(entry["media_id"] for entry in entries)
             stored = catalog.upsert_records(e["media"] for e in entries if e["media"])
             media = {m.anilist_id: m for m in stored}
             created = []
@@ -365,7 +383,10 @@ def pull(
                 push_pending(now=now, skip_user=user_id)
         if merge is not None:
             _create_missing_on_anilist(state)
-        _forget_deleted_entries(state, seen_entries, result)
+        if reading.full:
+            _forget_deleted_entries(state, seen_entries, result)
+            account.last_full_pull_at = started
+        account.pull_watermark = reading.watermark
         account.last_pull_at = account.last_sync_at = utcnow()
         if merge is not None:
             account.first_sync_pending = False
@@ -377,12 +398,87 @@ def pull(
 
 def _read_list(client: AniListClient, account: AniListAccount) -> Iterator[tuple[str, ListChunk]]:
     """The whole AniList list, chunk by chunk: (media type, chunk)."""
-    for media_type in ("anime", "manga"):
+    for media_type in MEDIA_TYPES:
         chunk, more = 1, True
         while more:
             answer = client.media_list_collection(account.anilist_user_id, media_type, chunk)
             yield media_type, answer
             chunk, more = chunk + 1, answer["has_next_chunk"]
+
+
+@dataclass
+class _Reading:
+    """What a pull reads: the entries changed at ``since`` or later (unix seconds,
+    AniList's clock) or, when ``since`` is None, the whole list. ``watermark`` is
+    the newest ``updatedAt`` read so far, by this pull or the ones before."""
+
+    account: AniListAccount
+    since: int | None
+    watermark: int | None
+
+    @classmethod
+    def plan(cls, account: AniListAccount, incremental: bool, now: datetime) -> _Reading:
+        """Only what changed, when asked for, once the whole list has been read within
+        FULL_PULL_EVERY (the first pull, and one a day, read it all)."""
+        last_full = account.last_full_pull_at
+        recent = last_full is not None and now - last_full < FULL_PULL_EVERY
+        since = None
+        if incremental and recent and account.pull_watermark is not None:
+            since = account.pull_watermark - PULL_OVERLAP
+        return cls(account, since, account.pull_watermark)
+
+    @property
+    def full(self) -> bool:
+        return self.since is None
+
+    def chunks(self, client: AniListClient) -> Iterator[tuple[str, ListChunk]]:
+        """(media type, chunk) as ``_read_list``; too many changes: the whole list."""
+        if self.since is not None:
+            try:
+                for media_type, chunk in _read_updates(client, self.account, self.since):
+                    yield media_type, self._noted(chunk)
+                return
+            except _TooManyChanges:
+                self.since = None
+        for media_type, chunk in _read_list(client, self.account):
+            yield media_type, self._noted(chunk)
+
+    def _noted(self, chunk: ListChunk) -> ListChunk:
+        times = [e["updated_at"] for e in chunk["entries"] if e["updated_at"]]
+        if times:
+            self.watermark = max(*times, self.watermark or 0)
+        return chunk
+
+
+class _TooManyChanges(Exception):
+    pass
+
+
+def _read_updates(
+    client: AniListClient, account: AniListAccount, since: int
+) -> Iterator[tuple[str, ListChunk]]:
+    """The entries changed at ``since`` or later, newest first, a page of both lists per
+    request: a list is done at its first older entry. Each request leaves out what was
+    read (by media id), so an entry that moves or disappears meanwhile never makes
+    another one slip past a page boundary; an entry changed meanwhile is read next time
+    (its ``updatedAt`` is later than anything read now, or within the overlap)."""
+    read: dict[str, list[int]] = {media_type: [] for media_type in MEDIA_TYPES}
+    wanted = set(MEDIA_TYPES)
+    for _ in range(UPDATES_MAX_REQUESTS):
+        pages = client.list_updates(account.anilist_user_id, read, wanted)
+        chunks = []
+        for media_type, page in pages.items():
+            fresh = [e for e in page["entries"] if (e["updated_at"] or 0) >= since]
+            read[media_type].extend(e["media_id"] for e in fresh)
+            if len(fresh) < len(page["entries"]) or not page["has_next_page"]:
+                wanted.discard(media_type)
+            chunks.append((media_type, fresh))
+        for position, (media_type, fresh) in enumerate(chunks, 1):
+            last = position == len(chunks)
+            yield media_type, {"entries": fresh, "has_next_chunk": last and bool(wanted)}
+        if not wanted:
+            return
+    raise _TooManyChanges
 
 
 def _pull_client(account: AniListAccount) -> AniListClient:
@@ -398,22 +494,53 @@ class _LibraryState:
     title_only: dict[tuple[str, str], list[LibraryItem]]
     pending: set[int]
     seen_media: set[int] = field(default_factory=set)
+    complete: bool = False  # every item loaded (else those of the entries read, see include)
 
     @classmethod
-    def load(cls, user_id: int) -> _LibraryState:
-        items = db.session.scalars(select(LibraryItem).where(LibraryItem.user_id == user_id))
-        by_media: dict[int, LibraryItem] = {}
-        title_only: dict[tuple[str, str], list[LibraryItem]] = {}
-        for item in items:
-            if item.media is not None and item.media.anilist_id is not None:
-                by_media[item.media.anilist_id] = item
-            elif item.media is None:
-                key = (catalog.normalise(item.title), item.media_type)
-                title_only.setdefault(key, []).append(item)
+    def load(cls, user_id: int, *, everything: bool = True) -> _LibraryState:
+        """The library as a pull needs it: every item, or (``everything`` false, for a pull
+        that reads only what changed) the title-only ones, the rest as entries come."""
         pending = set(
             db.session.scalars(select(SyncOutbox.item_id).where(SyncOutbox.user_id == user_id))
         )
-        return cls(user_id, by_media, title_only, pending)
+        state = cls(user_id, {}, {}, pending)
+        if everything:
+            state.load_all()
+        else:
+            state._take(
+                select(LibraryItem).where(
+                    LibraryItem.user_id == user_id, LibraryItem.media_id.is_(None)
+                )
+            )
+        return state
+
+    def load_all(self) -> None:
+        """Every item (again, from the items as they now are): a full read needs them all
+        to tell which entries AniList no longer has."""
+        if self.complete:
+            return
+        self.by_media.clear()
+        self.title_only.clear()
+        self._take(select(LibraryItem).where(LibraryItem.user_id == self.user_id))
+        self.complete = True
+
+    def include(self, anilist_ids: Iterable[int]) -> None:
+        """The items of these AniList ids too, if not loaded yet."""
+        wanted = set(anilist_ids).difference(self.by_media)
+        if wanted and not self.complete:
+            self._take(
+                select(LibraryItem)
+                .join(LibraryItem.media)
+                .where(LibraryItem.user_id == self.user_id, Media.anilist_id.in_(wanted))
+            )
+
+    def _take(self, query: Select) -> None:
+        for item in db.session.scalars(query):
+            if item.media is not None and item.media.anilist_id is not None:
+                self.by_media[item.media.anilist_id] = item
+            elif item.media is None:
+                key = (catalog.normalise(item.title), item.media_type)
+                self.title_only.setdefault(key, []).append(item)
 
     def match_title(self, entry: ListEntry) -> LibraryItem | None:
         """The one local title-only item this AniList title certainly is (none when two
@@ -696,15 +823,20 @@ def settle_first_connect(user_id: int) -> Job | None:
 # --- jobs --------------------------------------------------------------------------------
 
 
-def start_job(user_id: int, kind: str, *, policy: str = "newest") -> Job:
-    """Queue an import, sync or first sync. An account never has more than one waiting or
-    running: one already there is returned instead (a first-sync choice replaces a job
+def start_job(user_id: int, kind: str, *, policy: str = "newest", full: bool = False) -> Job:
+    """Queue an import, sync or first sync (a ``full`` sync reads the whole list). An
+    account never has more than one waiting or running: one already there is returned
+    instead (a first-sync choice, or a full sync asked for after a sync, replaces a job
     that has not started yet)."""
     if anilist.account_for(user_id) is None:
         raise MissingError("Connect an AniList account first.")
     if policy not in POLICIES:
         raise invalid("policy", f"Choose one of: {', '.join(POLICIES)}.")
-    params = {"policy": policy} if kind == FIRST_SYNC else {}
+    params: dict[str, Any] = {}
+    if kind == FIRST_SYNC:
+        params = {"policy": policy}
+    elif kind == SYNC and full:
+        params = {"full": True}
     job = active_job(user_id)
     if job is None:
         job = Job(user_id=user_id, kind=kind, state="queued", done=0, params=params,
@@ -720,7 +852,8 @@ def start_job(user_id: int, kind: str, *, policy: str = "newest") -> Job:
             db.session.commit()
             if removed:
                 job = first
-    elif kind == FIRST_SYNC and (job.kind, job.params) != (kind, params):
+    elif (kind == FIRST_SYNC or (params and job.kind == kind)) and (
+        job.kind, job.params) != (kind, params):  # fmt: skip
         db.session.execute(
             update(Job).where(Job.id == job.id, Job.state == "queued")
             .values(kind=kind, params=params)
@@ -801,7 +934,8 @@ def _pull_for(job: Job, now: datetime) -> PullResult:
         policy = (job.params or {}).get("policy", "newest")
         return pull(job.user_id, origin=Origin.ANILIST, job=job, merge=policy, now=now)
     push_pending(user_id=job.user_id, now=now)
-    return pull(job.user_id, origin=Origin.ANILIST, job=job, now=now)
+    full = bool((job.params or {}).get("full"))
+    return pull(job.user_id, origin=Origin.ANILIST, job=job, full=full, now=now)
 
 
 def _pull_failed(user_id: int, now: datetime) -> None:
