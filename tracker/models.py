@@ -57,7 +57,7 @@ def render_migration_type(type_: str, obj: Any, _autogen_context: Any) -> str | 
 
 
 # The title search index lives outside the models: an FTS5 table (with its shadow
-# tables) on SQLite, a pg_trgm GIN index on PostgreSQL. Revision 0006b owns both.
+# tables) on SQLite, a pg_trgm GIN index on PostgreSQL. Revision 0006 owns both.
 SEARCH_INDEX_TABLE = "media_fts"
 SEARCH_INDEX_NAME = "ix_media_search_text_trgm"
 

@@ -1,6 +1,6 @@
 """a text index over catalogue titles: FTS5 trigram on SQLite, pg_trgm GIN on PostgreSQL
 
-Revision ID: 0006b
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 22:50:00
 
@@ -9,7 +9,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0006b'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None

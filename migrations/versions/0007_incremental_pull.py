@@ -4,8 +4,8 @@ A periodic pull reads only the AniList entries changed since the newest one the
 last pull read (pull_watermark, AniList's clock) and the whole list once a day
 (last_full_pull_at).
 
-Revision ID: 0006c
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 22:50:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006c'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
