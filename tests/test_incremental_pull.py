@@ -108,6 +108,20 @@ def test_an_entry_saved_in_the_same_second_as_the_last_read_is_not_missed(
     assert progress_of(synced)[entry.media_id] == 7
 
 
+def test_an_updated_at_far_in_the_future_does_not_hide_later_changes(
+    anilist_app, synced, fake, viewer
+):
+    first, second = (e.media_id for e in fake.entries_of(viewer.id)[:2])
+    far_ahead = int((utcnow() + timedelta(days=400)).timestamp())
+    change_remote(fake, viewer, first, progress=5)
+    next(e for e in fake.entries_of(viewer.id) if e.media_id == first).updated_at = far_ahead
+    sync_now(anilist_app, synced)
+    assert account_of(anilist_app).pull_watermark < far_ahead
+    change_remote(fake, viewer, second, progress=6)
+    sync_now(anilist_app, synced)
+    assert progress_of(synced)[second] == 6
+
+
 def test_a_title_added_by_hand_is_linked_by_a_sync_not_doubled(anilist_app, synced, fake,
                                                                 viewer):  # fmt: skip
     mine = synced.add(title="cowboy bebop", notes="typed by hand")

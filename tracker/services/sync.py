@@ -76,6 +76,9 @@ FULL_PULL_EVERY = timedelta(days=1)
 # Seconds: a pull re-reads entries this much older than the newest the last one read
 # (AniList's updatedAt has whole seconds; an entry saved in that same second is not lost).
 PULL_OVERLAP = 120
+# An ``updatedAt`` further ahead of our clock than this is not believed for the
+# watermark: one bad timestamp would otherwise hide every later change until a full read.
+WATERMARK_SLACK = 86_400
 # More changes than this many requests bring: reading the whole list costs less.
 UPDATES_MAX_REQUESTS = 10
 PRUNE_EVERY = timedelta(hours=1)
@@ -415,6 +418,7 @@ class _Reading:
     account: AniListAccount
     since: int | None
     watermark: int | None
+    ceiling: int  # the latest ``updatedAt`` believed (see WATERMARK_SLACK)
 
     @classmethod
     def plan(cls, account: AniListAccount, incremental: bool, now: datetime) -> _Reading:
@@ -425,7 +429,8 @@ class _Reading:
         since = None
         if incremental and recent and account.pull_watermark is not None:
             since = account.pull_watermark - PULL_OVERLAP
-        return cls(account, since, account.pull_watermark)
+        ceiling = int(now.timestamp()) + WATERMARK_SLACK
+        return cls(account, since, account.pull_watermark, ceiling)
 
     @property
     def full(self) -> bool:
@@ -444,7 +449,8 @@ class _Reading:
             yield media_type, self._noted(chunk)
 
     def _noted(self, chunk: ListChunk) -> ListChunk:
-        times = [e["updated_at"] for e in chunk["entries"] if e["updated_at"]]
+        times = [e["updated_at"] for e in chunk["entries"]
+                 if e["updated_at"] and e["updated_at"] <= self.ceiling]  # fmt: skip
         if times:
             self.watermark = max(*times, self.watermark or 0)
         return chunk
