@@ -491,6 +491,7 @@ def test_a_timeout_is_unavailable(fake_anilist: Fake, sleeps: Sleeps) -> None:
         client.search_media("bebop")
 
     assert caught.value.detail == "timed out"
+    assert fake.wait_for_requests(2)  # both attempts reached the server
     assert len(fake.requests) == 2
 
 

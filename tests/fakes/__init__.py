@@ -81,6 +81,12 @@ class FakeService:
                 lambda: operation in (op for op, _, _ in self.requests), timeout
             )
 
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until ``count`` requests have arrived: a client that gave up waiting
+        may have sent one the server has not read yet on a loaded machine."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.requests) >= count, timeout)
+
     @property
     def operations(self) -> list[str]:
         """What each request asked for, in order."""
