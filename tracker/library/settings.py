@@ -127,7 +127,8 @@ def _anilist_context() -> dict:
 
 def _first_sync_preview() -> dict | None:
     """What the first merge would change, while the account waits for the choice."""
-    if not anilist.status(current_user.id)["first_sync_pending"]:
+    account = anilist.account_for(current_user.id)
+    if account is None or not account.first_sync_pending:
         return None
     try:
         return sync.preview_first_sync(current_user.id)

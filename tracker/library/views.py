@@ -26,7 +26,6 @@ from flask import (
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
-from tracker.extensions import db
 from tracker.htmx import is_htmx, render, toast, trigger
 from tracker.library import display, suggestions
 from tracker.models import MEDIA_TYPES, LibraryItem, Origin
@@ -156,7 +155,6 @@ def add():
         data = load_form(ItemCreateSchema(), request.form)
         item = library.add_item(current_user.id, data, Origin.WEB)
     except (ValidationError, ServiceError) as exc:
-        db.session.rollback()
         status, errors = _problems(exc)
         context = _add_context(values=request.form, errors=errors, q=request.form.get("q", ""))
         response = render(
@@ -230,8 +228,7 @@ def update(item_id: int):
 @login_required
 def delete(item_id: int):
     try:
-        title = library.get_item(current_user.id, item_id).title
-        library.delete_item(current_user.id, item_id, Origin.WEB)
+        title = library.delete_item(current_user.id, item_id, Origin.WEB)
     except NotFound:
         response = toast(make_response(""), "That item was already gone.", "info")
     else:
@@ -302,7 +299,6 @@ def _detail_change(
     except (NotFound, Conflict):
         raise
     except (ValidationError, ServiceError) as exc:
-        db.session.rollback()
         status, errors = _problems(exc)
         item = library.get_item(current_user.id, item_id)
         page = _detail_page(item, values=request.form, errors=errors, status=status)

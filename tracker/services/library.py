@@ -42,7 +42,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services import catalog, outbox
-from tracker.services.errors import Conflict, NotFound, invalid
+from tracker.services.errors import Conflict, NotFound, ServiceError, invalid
 
 # Fields copied as they are from validated input onto the item.
 PLAIN_FIELDS = (
@@ -176,7 +176,18 @@ def get_item(user_id: int, item_id: int) -> LibraryItem:
 
 
 def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
-    """Add a title: linked to the catalogue when it has a remote id, manual otherwise."""
+    """Add a title: linked to the catalogue when it has a remote id, manual otherwise.
+    A refused title leaves nothing behind (not even its catalogue entry)."""
+    try:
+        item = _new_item(user_id, data, origin)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return item
+
+
+def _new_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
     media = _media_for_new_item(data)
     item = LibraryItem(
         user_id=user_id,
@@ -200,10 +211,8 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise Conflict("That title is already in your library.") from exc
     record_event(item, "created", {"title": [None, item.title]}, origin)
-    db.session.commit()
     return item
 
 
@@ -386,11 +395,14 @@ def _refuse_step(user_id: int, item_id: int, by: int) -> None:
     )
 
 
-def delete_item(user_id: int, item_id: int, origin: Origin) -> None:
+def delete_item(user_id: int, item_id: int, origin: Origin) -> str:
+    """Remove an item (its history stays); returns the title it had."""
     item = get_item(user_id, item_id)
-    record_event(item, "deleted", {"title": [item.title, None]}, origin)
+    title = item.title
+    record_event(item, "deleted", {"title": [title, None]}, origin)
     db.session.delete(item)
     db.session.commit()
+    return title
 
 
 def summary(user_id: int) -> dict[str, Any]:
