@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import ApiClient, api_client_for
 from tests.test_anilist_sync import connect, graphql, work
+from tests.test_sync_engine import account_of
 from tracker.extensions import db
 from tracker.models import AniListAccount, utcnow
 from tracker.services import sync
@@ -58,13 +59,6 @@ def change_remote(fake, viewer, media_id: int, **values) -> None:
 def progress_of(api: ApiClient) -> dict[int, int]:
     items = api.get("/api/library/items?per_page=100").get_json()
     return {i["anilist_id"]: i["progress"] for i in items}
-
-
-def account_of(app) -> AniListAccount:
-    with app.app_context():
-        account = db.session.scalars(select(AniListAccount)).one()
-        db.session.expunge(account)
-        return account
 
 
 def set_account(app, **values) -> None:
