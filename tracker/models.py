@@ -103,6 +103,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A disabled account cannot log in, and its sessions and tokens stop working.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Admins see the users page (disable an account, make a password-reset link).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -110,6 +114,70 @@ class User(UserMixin, db.Model):
 
 # Usernames are unique whatever their case.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class UserSession(db.Model):
+    """One way in that the user can see and end: a browser login (``browser``) or a
+    bearer JWT from ``POST /api/auth/token`` (``jwt``).
+
+    The browser's cookie and the JWT name this row by its random id; a revoked or
+    expired row lets nobody in, whatever the cookie or token still says."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # browser | jwt
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiToken(db.Model):
+    """A personal API token for scripts: shown once, kept only as its SHA-256."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(db.Model):
+    """A one-time password-reset link: kept as its SHA-256, valid for a short while."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuthThrottle(db.Model):
+    """Failed sign-ins counted per account and per address, shared by every process
+    (when no Redis is configured): each failure past the free ones doubles the wait."""
+
+    __tablename__ = "auth_throttles"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
 
 
 class Media(db.Model):
