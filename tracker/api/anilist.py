@@ -97,7 +97,7 @@ def callback():
         return _connect_page(error.message, error.status)
     sync.settle_first_connect(account.user_id)
     if current_user.is_authenticated and current_user.id == account.user_id:
-        return redirect(url_for("library.settings", connected=account.name))
+        return redirect(url_for("settings.index", connected=account.name))
     return _connect_page(f"Connected to AniList as {account.name}. You can close this page.", 200)
 
 

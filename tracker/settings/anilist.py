@@ -1,4 +1,4 @@
-"""The settings page, and its AniList section as htmx fragments.
+"""The settings page's AniList section, as htmx fragments.
 
 The AniList block (``#anilist-status``) reloads itself whenever the server fires
 ``anilist-changed``; a started job answers a fragment that polls its own URL every
@@ -12,11 +12,11 @@ from __future__ import annotations
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from tracker.htmx import is_htmx, render, toast, trigger
-from tracker.library.views import bp
+from tracker.htmx import is_htmx, toast, trigger
 from tracker.models import Job
 from tracker.services import anilist, sync
 from tracker.services.errors import Invalid, NotFound
+from tracker.settings.views import bp, render_section, section_context
 
 STATUS = "settings/partials/_anilist.html"
 JOB = "settings/partials/_anilist_job.html"
@@ -28,25 +28,13 @@ JOB_NAMES = {"anilist_import": "Import from AniList", "anilist_sync": "Sync with
 bp.add_app_template_global(JOB_NAMES, "JOB_NAMES")
 
 
-@bp.get("/settings")
-@login_required
-def settings():
-    """Profile, AniList and import/export; ``?connected=`` is where AniList sends people back.
-
-    A job still under way shows (and goes on polling) after a reload."""
-    job = sync.active_job(current_user.id)
-    first_sync = _first_sync_preview() if job is None else None
-    return render_template("settings/index.html", job=job, first_sync=first_sync,
-                           **_anilist_context())  # fmt: skip
-
-
-@bp.get("/settings/anilist")
+@bp.get("/anilist")
 @login_required
 def anilist_status():
-    return _render(STATUS, **_anilist_context())
+    return render_section(STATUS, **_anilist_context())
 
 
-@bp.get("/settings/anilist/connect")
+@bp.get("/anilist/connect")
 @login_required
 def anilist_connect():
     """Off to AniList to approve Tracker; AniList sends the browser back to the callback."""
@@ -54,41 +42,41 @@ def anilist_connect():
         return redirect(anilist.connect_url(current_user.id))
     except anilist.NotConfigured as error:
         flash(error.message, "error")
-        return redirect(url_for("library.settings", _anchor="anilist"), 303)
+        return redirect(url_for("settings.index", _anchor="anilist"), 303)
 
 
-@bp.post("/settings/anilist/import")
+@bp.post("/anilist/import")
 @login_required
 def anilist_import():
     return _start_job("anilist_import")
 
 
-@bp.post("/settings/anilist/sync")
+@bp.post("/anilist/sync")
 @login_required
 def anilist_sync():
     """Sync now; "Sync everything" (``full=1``) reads the whole AniList list again."""
     return _start_job("anilist_sync", full=request.form.get("full") == "1")
 
 
-@bp.post("/settings/anilist/first-sync")
+@bp.post("/anilist/first-sync")
 @login_required
 def anilist_first_sync():
     """The person's choice for the first merge; the job's progress replaces the choice."""
     return _start_job(sync.FIRST_SYNC, policy=request.form.get("policy", ""))
 
 
-@bp.get("/settings/anilist/jobs/<id:job_id>")
+@bp.get("/anilist/jobs/<id:job_id>")
 @login_required
 def anilist_job(job_id: int):
     """A job's progress; polled by its own fragment until it is done or failed."""
     job = sync.get_job(current_user.id, job_id)  # another user's job: 404
-    response = _render(JOB, job=job)
+    response = render_section(JOB, job=job)
     if is_htmx() and job.state in ("done", "failed"):
         response = _anilist_changed(toast(response, *_job_outcome(job)))
     return response
 
 
-@bp.post("/settings/anilist/disconnect")
+@bp.post("/anilist/disconnect")
 @login_required
 def anilist_disconnect():
     try:
@@ -99,8 +87,8 @@ def anilist_disconnect():
         message, level = "Disconnected from AniList. Your library stays as it is.", "success"
     if not is_htmx():
         flash(message, level)
-        return redirect(url_for("library.settings", _anchor="anilist"), 303)
-    return toast(_render(STATUS, **_anilist_context()), message, level)
+        return redirect(url_for("settings.index", _anchor="anilist"), 303)
+    return toast(render_section(STATUS, **_anilist_context()), message, level)
 
 
 def _start_job(kind: str, **options: str | bool) -> Response:
@@ -111,8 +99,17 @@ def _start_job(kind: str, **options: str | bool) -> Response:
         response = toast(make_response(fragment, error.status), error.message, "error")
         return _anilist_changed(response)
     if not is_htmx():
-        return redirect(url_for("library.anilist_job", job_id=job.id), 303)
-    return _render(JOB, job=job)
+        return redirect(url_for("settings.anilist_job", job_id=job.id), 303)
+    return render_section(JOB, job=job)
+
+
+@section_context
+def _page_context() -> dict:
+    """A job still under way shows (and goes on polling) after a reload; otherwise the
+    first-sync choice, while it is awaited."""
+    job = sync.active_job(current_user.id)
+    first_sync = _first_sync_preview() if job is None else None
+    return {"job": job, "first_sync": first_sync, **_anilist_context()}
 
 
 def _anilist_context() -> dict:
@@ -134,13 +131,6 @@ def _first_sync_preview() -> dict | None:
         return sync.preview_first_sync(current_user.id)
     except sync.AniListUnreachable as error:
         return {"error": error.message}
-
-
-def _render(fragment: str, status: int = 200, **context) -> Response:
-    """The fragment for htmx; the settings page with the fragment in place otherwise."""
-    if not is_htmx():
-        context = {**_anilist_context(), **context}
-    return render("settings/index.html", fragment, status=status, **context)
 
 
 def _job_outcome(job: Job) -> tuple[str, str]:
