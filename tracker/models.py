@@ -108,6 +108,13 @@ class User(UserMixin, db.Model):
     # Admins see the users page (disable an account, make a password-reset link).
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
+    # The session this request came in through (not a column): set by the login and by
+    # the user lookup, and what Flask-Login keeps in the cookies (``get_id``).
+    session_id = None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_id}"
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

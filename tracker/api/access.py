@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, request
-from flask_jwt_extended import get_current_user, verify_jwt_in_request
+from flask_jwt_extended import create_access_token, get_current_user, verify_jwt_in_request
 from flask_login import current_user
 
-from tracker.extensions import csrf, db, jwt
+from tracker.extensions import csrf, jwt
 from tracker.models import Origin, User
+from tracker.services import sessions
 from tracker.services.errors import Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,14 +45,32 @@ def login_required(view):
     return wrapper
 
 
+def current_session_id() -> str | None:
+    """The session the caller came in through: the JWT's or the browser's."""
+    user = g.get("user")
+    return user.session_id if user is not None else None
+
+
+def issue_token(user: User) -> str:
+    """A bearer JWT that names a session of its own, so it can be ended on its own."""
+    sessions.start(user, sessions.JWT)
+    return create_access_token(identity=user, additional_claims={"sid": user.session_id})
+
+
 @jwt.user_identity_loader
 def _identity(user: User) -> str:
     return str(user.id)
 
 
+@jwt.token_in_blocklist_loader
+def _ended(_header: dict, payload: dict) -> bool:
+    """A JWT whose session has ended (or that names none) is revoked. The lookup is the
+    user lookup too: the user found is kept for ``_lookup``."""
+    identity = sessions.Identity.parse(f"{payload.get('sub')}:{payload.get('sid')}")
+    g.jwt_user = sessions.load_user(identity)
+    return g.jwt_user is None
+
+
 @jwt.user_lookup_loader
-def _lookup(_header: dict, payload: dict) -> User | None:
-    try:
-        return db.session.get(User, int(payload["sub"]))
-    except (TypeError, ValueError):
-        return None
+def _lookup(_header: dict, _payload: dict) -> User | None:
+    return g.get("jwt_user")

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask import g
-from flask_jwt_extended import create_access_token
+from flask_login import logout_user
 
-from tracker.api.access import login_required
-from tracker.api.docs import AUTHENTICATED, ApiBlueprint
+from tracker.api.access import current_session_id, issue_token, login_required
+from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.extensions import limiter
 from tracker.schemas import (
     RegisterSchema,
@@ -12,7 +12,7 @@ from tracker.schemas import (
     TokenSchema,
     UserSchema,
 )
-from tracker.services import accounts
+from tracker.services import accounts, sessions
 
 bp = ApiBlueprint("auth_api", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -37,7 +37,7 @@ def register(body):
 def token(form):
     """Exchange a username and password (OAuth2 password form) for a bearer token."""
     user = accounts.authenticate(form["username"], form["password"])
-    return {"access_token": create_access_token(identity=user), "token_type": "bearer"}
+    return {"access_token": issue_token(user), "token_type": "bearer"}
 
 
 @bp.route("/me")
@@ -47,3 +47,23 @@ def token(form):
 def me():
     """The account the token or session belongs to."""
     return g.user
+
+
+@bp.route("/logout", methods=["POST"])
+@bp.response(204)
+@bp.errors(*MUTATION)
+@login_required
+def logout():
+    """End the session or token this call came with; it is refused from then on."""
+    sessions.end_quietly(g.user.id, current_session_id())
+    logout_user()
+
+
+@bp.route("/logout-all", methods=["POST"])
+@bp.response(204)
+@bp.errors(*MUTATION)
+@login_required
+def logout_all():
+    """End every browser session and bearer token of the account, this one included."""
+    sessions.end_all(g.user.id)
+    logout_user()

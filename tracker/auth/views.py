@@ -6,20 +6,26 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
-from tracker.extensions import db, limiter, login_manager
+from tracker.extensions import limiter, login_manager
 from tracker.htmx import current_page, is_htmx, redirect_client
 from tracker.models import User
 from tracker.routing import local_path
 from tracker.schemas import RegisterSchema, first_messages
-from tracker.services import accounts
+from tracker.services import accounts, sessions
 from tracker.services.errors import ServiceError
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(identity: str) -> User | None:
+    """The cookie names a user and their session; an ended session lets nobody in."""
+    return sessions.load_user(sessions.Identity.parse(identity))
+
+
+def _log_in(user: User, remember: bool = False) -> None:
+    sessions.start(user, sessions.BROWSER)
+    login_user(user, remember=remember)
 
 
 @login_manager.unauthorized_handler
@@ -49,7 +55,7 @@ def login():
         except ServiceError as exc:
             error = exc.message
         else:
-            login_user(user, remember=bool(request.form.get("remember")))
+            _log_in(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(url_for("library.index")))
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, next=_safe_next("")), status
@@ -71,7 +77,7 @@ def register():
         except ServiceError as exc:
             errors = exc.fields
         else:
-            login_user(user)
+            _log_in(user)
             flash(f"Welcome, {user.username}! Add your first title below.", "success")
             return redirect(url_for("library.index"))
     status = 422 if errors else 200
@@ -80,8 +86,16 @@ def register():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """GET asks; POST (with its CSRF token) ends this session on the server too, so a
+    copy of the cookie is worth nothing afterwards."""
     if request.method == "GET":
         return render_template("auth/logout.html")
+    everywhere = bool(request.form.get("everywhere"))
+    if current_user.is_authenticated:
+        if everywhere:
+            sessions.end_all(current_user.id)
+        else:
+            sessions.end_quietly(current_user.id, current_user.session_id)
     logout_user()
-    flash("You are logged out.", "success")
+    flash("You are logged out everywhere." if everywhere else "You are logged out.", "success")
     return redirect(url_for("auth.login"))
