@@ -7,10 +7,11 @@ later edits coalesce into it, and the worker sends the item as it is then.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.extensions import db
@@ -33,33 +34,51 @@ def note_change(item: LibraryItem, kind: str, *, linked: bool | None = None) -> 
     if not linked:
         return False
     op = "delete" if kind == "deleted" else "save"
-    now = utcnow()
     # An edit also lifts a quarantine: the item is sent again as it is now.
-    values = {"op": op, "updated_at": now, "anilist_media_id": item.media.anilist_id,
-              "failed_at": None, "last_error": None}  # fmt: skip
-    if item.anilist_entry_id is not None:
-        values["anilist_entry_id"] = item.anilist_entry_id
-    table = SyncOutbox.__table__
+    values = {"op": op, "now": utcnow(), "anilist_media_id": item.media.anilist_id,
+              "anilist_entry_id": item.anilist_entry_id}  # fmt: skip
     if op == "delete" and item.anilist_entry_id is None:
         # Never confirmed on AniList: only a push already queued (maybe in flight) matters.
-        db.session.execute(update(table).where(table.c.item_id == item.id).values(**values))
+        db.session.execute(_requeue_statement(), {**values, "item": item.id})
     else:
-        upsert = _insert_for_dialect()(table).values(
-            user_id=item.user_id,
-            item_id=item.id,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            **values,
-        )
         # One statement, so two simultaneous edits of one item cannot both insert.
-        db.session.execute(upsert.on_conflict_do_update(index_elements=["item_id"], set_=values))
+        statement = _upsert_statement(db.engine.dialect.name, item.anilist_entry_id is not None)
+        db.session.execute(statement, {**values, "user_id": item.user_id, "item_id": item.id})
     changes_waiting.set()
     return True
 
 
-def _insert_for_dialect():
-    return postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+# What a change sets on its item's row; ``anilist_entry_id`` only once it is known.
+def _queued_values(with_entry: bool) -> dict:
+    values = {"op": bindparam("op"), "updated_at": bindparam("now"),
+              "anilist_media_id": bindparam("anilist_media_id"),
+              "failed_at": null(), "last_error": null()}  # fmt: skip
+    if with_entry:
+        values["anilist_entry_id"] = bindparam("anilist_entry_id")
+    return values
+
+
+@functools.cache
+def _requeue_statement():
+    table = SyncOutbox.__table__
+    return update(table).where(table.c.item_id == bindparam("item")).values(_queued_values(False))
+
+
+@functools.cache
+def _upsert_statement(dialect: str, with_entry: bool):
+    """Built once per shape, its values bound at execution: building and keying it
+    cost more than running it."""
+    table = SyncOutbox.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    values = _queued_values(with_entry)
+    now = bindparam("now")
+    statement = insert.values(
+        user_id=bindparam("user_id"), item_id=bindparam("item_id"), attempts=0,
+        next_attempt_at=now, created_at=now, **values,
+    )  # fmt: skip
+    return statement.on_conflict_do_update(
+        index_elements=["item_id"], set_={name: statement.excluded[name] for name in values}
+    )
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,15 @@ makes anyway.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from tracker.extensions import db
 from tracker.models import User, UserSession, utcnow
@@ -83,13 +84,7 @@ def load_user(identity: Identity | None) -> User | None:
         return None
     now = utcnow()
     found = db.session.execute(
-        select(User, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == identity.user_id,
-            UserSession.id == identity.session_id,
-            *_live(now),
-        )
+        _lookup_statement(), {"user": identity.user_id, "session": identity.session_id, "now": now}
     ).first()
     if found is None:
         return None
@@ -103,6 +98,20 @@ def load_user(identity: Identity | None) -> User | None:
         )
         db.session.commit()
     return user
+
+
+@functools.cache
+def _lookup_statement():
+    """Built once, its values bound at execution: every request runs it."""
+    return (
+        select(User, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == bindparam("user"),
+            UserSession.id == bindparam("session"),
+            *_live(bindparam("now", type_=UserSession.expires_at.type)),
+        )
+    )
 
 
 def active(user_id: int) -> list[UserSession]:
@@ -156,7 +165,7 @@ def end_all(user_id: int, keep: str | None = None) -> int:
     return count
 
 
-def _live(now: datetime):
+def _live(now):
     return (
         UserSession.revoked_at.is_(None),
         or_(UserSession.expires_at.is_(None), UserSession.expires_at > now),
