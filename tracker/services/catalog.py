@@ -8,6 +8,7 @@ its state says so.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +20,8 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
+    bindparam,
     case,
     column,
     literal,
@@ -133,18 +136,19 @@ def search_local(query: str, media_type: str | None = None, limit: int = 10) -> 
     needle = normalise(query)
     if not needle:
         return []
-    if len(needle) >= MIN_INDEXED_QUERY:
-        found = or_(*(Media.id.in_(tier.limit(TIER_CANDIDATES)) for tier in _tiers(needle)))
-        statement = select(Media).where(found)
-        if media_type:
-            statement = statement.where(Media.media_type == media_type)
-    else:
-        candidates = select(Media.id).where(_position(_LINES_FROM, "\n" + needle) > 0)
-        if media_type:
-            candidates = candidates.where(Media.media_type == media_type)
-        statement = select(Media).where(Media.id.in_(candidates.limit(SHORT_QUERY_SCAN)))
-    statement = statement.order_by(_rank(needle), Media.title_preferred, Media.id)
-    return list(db.session.scalars(statement.limit(limit)))
+    dialect = db.session.get_bind().dialect.name
+    indexed = len(needle) >= MIN_INDEXED_QUERY
+    statement = _search_statement(dialect, indexed, typed=media_type is not None)
+    start = f"\n{needle}"
+    params = {"needle": needle, "start": start, "whole": f"{start}\n", "media_type": media_type,
+              "limit": limit, "tier": TIER_CANDIDATES, "scan": SHORT_QUERY_SCAN}  # fmt: skip
+    if indexed and dialect == "sqlite":
+        params |= {"match_start": _some_trigrams(start), "match_any": _some_trigrams(needle)}
+    elif indexed:
+        escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        params |= {"like_start": f"{escaped}%", "like_line": f"%\n{escaped}%",
+                   "like_any": f"%{escaped}%"}  # fmt: skip
+    return list(db.session.scalars(statement, params))
 
 
 MIN_INDEXED_QUERY = 3  # a trigram index finds nothing shorter than one trigram
@@ -175,27 +179,58 @@ def _position_default(element: _position, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
-def _tiers(needle: str) -> list[Select]:
-    """Ids of titles starting with ``needle``, then of titles containing it, found
-    through the dialect's trigram index (each to be bounded by the caller)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return [_fts_tier(_LINES_FROM, f"\n{needle}"), _fts_tier(Media.search_text, needle)]
-    starts = or_(  # pg_trgm serves LIKE
-        Media.search_text.startswith(needle, autoescape=True),
-        Media.search_text.contains(f"\n{needle}", autoescape=True),
+def _text(name: str):
+    return bindparam(name, type_=String())
+
+
+@functools.cache
+def _search_statement(dialect: str, indexed: bool, *, typed: bool) -> Select:
+    """The search for one shape of query, built once: its values (the needle in its
+    forms, the type, the limit) are bound at execution. Building and keying a
+    statement this size cost more than running it."""
+    if indexed:
+        found = or_(*(Media.id.in_(tier.limit(bindparam("tier"))) for tier in _tiers(dialect)))
+        statement = select(Media).where(found)
+        if typed:
+            statement = statement.where(Media.media_type == _text("media_type"))
+    else:
+        candidates = select(Media.id).where(_position(_LINES_FROM, _text("start")) > 0)
+        if typed:
+            candidates = candidates.where(Media.media_type == _text("media_type"))
+        statement = select(Media).where(Media.id.in_(candidates.limit(bindparam("scan"))))
+    rank = case(
+        (_position(_LINES, _text("whole")) > 0, 0),
+        (_position(_LINES_FROM, _text("start")) > 0, 1),
+        else_=2,
     )
-    contains = Media.search_text.contains(needle, autoescape=True)
+    return statement.order_by(rank, Media.title_preferred, Media.id).limit(bindparam("limit"))
+
+
+def _tiers(dialect: str) -> list[Select]:
+    """Ids of titles starting with the needle, then of titles containing it, found
+    through the dialect's trigram index (each to be bounded by the caller)."""
+    if dialect == "sqlite":
+        return [
+            _fts_tier(_LINES_FROM, "start", "match_start"),
+            _fts_tier(Media.search_text, "needle", "match_any"),
+        ]
+    # pg_trgm serves LIKE; the patterns are escaped with "/".
+    starts = or_(
+        Media.search_text.like(_text("like_start"), escape="/"),
+        Media.search_text.like(_text("like_line"), escape="/"),
+    )
+    contains = Media.search_text.like(_text("like_any"), escape="/")
     return [select(Media.id).where(starts), select(Media.id).where(contains)]
 
 
-def _fts_tier(text: ColumnElement[str], pattern: str) -> Select:
-    """Ids whose ``text`` contains ``pattern``: FTS5 narrows to the rows holding some
-    of its trigrams, ``instr`` keeps those that hold the whole of it."""
-    match = literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_some_trigrams(pattern))
+def _fts_tier(text: ColumnElement[str], pattern: str, trigrams: str) -> Select:
+    """Ids whose ``text`` contains the ``pattern`` bound: FTS5 narrows to the rows
+    holding some of its ``trigrams``, ``instr`` keeps those that hold the whole of it."""
+    match = literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_text(trigrams))
     return (
         select(Media.id)
         .join(_title_index, _title_index.c.rowid == Media.id)
-        .where(match, _position(text, pattern) > 0)
+        .where(match, _position(text, _text(pattern)) > 0)
     )
 
 
@@ -207,14 +242,6 @@ def _some_trigrams(text: str) -> str:
     picked = [g for g in grams if " " not in g] or grams
     picked = list(dict.fromkeys(picked[::2] + picked[-1:]))
     return " AND ".join('"{}"'.format(g.replace('"', '""')) for g in picked)  # never operators
-
-
-def _rank(needle: str) -> ColumnElement[int]:
-    return case(
-        (_position(_LINES, f"\n{needle}\n") > 0, 0),
-        (_position(_LINES_FROM, f"\n{needle}") > 0, 1),
-        else_=2,
-    )
 
 
 def upsert_records(records: Iterable[MediaRecord], *, update: bool = True) -> list[Media]:
@@ -372,13 +399,13 @@ def _language(user_id: int | None) -> str | None:
 def _in_library(user_id: int | None, media_ids: list[int]) -> set[int]:
     if user_id is None or not media_ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(LibraryItem.media_id).where(
-                LibraryItem.user_id == user_id, LibraryItem.media_id.in_(media_ids)
-            )
-        )
-    )
+    return set(db.session.scalars(_OWNED, {"user": user_id, "media": media_ids}))
+
+
+_OWNED = select(LibraryItem.media_id).where(
+    LibraryItem.user_id == bindparam("user"),
+    LibraryItem.media_id.in_(bindparam("media", expanding=True)),
+)
 
 
 # --- remote searches ----------------------------------------------------------------
