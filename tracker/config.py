@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +46,11 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "UPLOAD_MAX_MB": 50,  # the largest import file; MAX_CONTENT_LENGTH follows from it
+    "LOGIN_FREE_FAILURES": 5,  # failed sign-ins per account or address before any wait
+    "LOGIN_MAX_WAIT_ACCOUNT": 60,  # seconds: the longest wait failures impose on an account
+    "LOGIN_MAX_WAIT_ADDRESS": 900,  # seconds: the same for a client address
+    "THROTTLE_CLOCK": time.time,  # tests replace it
+    "TRUSTED_PROXIES": 0,  # proxy hops whose X-Forwarded-For/-Proto are believed
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
