@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -276,6 +277,22 @@ def api(app: Flask) -> ApiClient:
 @pytest.fixture
 def other_api(app: Flask) -> ApiClient:
     return api_client_for(app, "mallory")
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """Redis for the tests of what processes share: skipped when absent, a failure in CI."""
+    url = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        reason = f"Redis is not reachable at {url} ({exc})"
+        if IN_CI:
+            pytest.fail(f"{reason}, but CI must run this test")
+        pytest.skip(reason)
+    yield client
+    client.close()
 
 
 # --- remote sources --------------------------------------------------------------

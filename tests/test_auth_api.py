@@ -133,23 +133,18 @@ def test_a_token_signed_with_another_key_is_401(app, client):
     assert response.status_code == 401
 
 
-def test_token_endpoint_is_rate_limited(app_factory):
+def test_registration_is_rate_limited(app_factory):
+    """Flask-Limiter guards sign-ups; sign-ins have their own shared backoff (test_throttle)."""
     app = app_factory(RATELIMIT_ENABLED=True)
     client = app.test_client()
-    statuses = [
-        client.post("/api/auth/token", data={"username": "x", "password": "y"}).status_code
-        for _ in range(11)
-    ]
-    assert statuses[:10] == [401] * 10
-    assert statuses[10] == 429
-    assert error_of(client.post("/api/auth/token", data={}))["code"] == "rate_limited"
+    statuses = exhaust_register_limit(client)
+    assert statuses[:20] == [422] * 20
+    assert statuses[20] == 429
+    assert error_of(client.post("/api/auth/register", json={}))["code"] == "rate_limited"
 
 
-def exhaust_token_limit(client) -> list[int]:
-    return [
-        client.post("/api/auth/token", data={"username": "x", "password": "y"}).status_code
-        for _ in range(11)
-    ]
+def exhaust_register_limit(client) -> list[int]:
+    return [client.post("/api/auth/register", json={}).status_code for _ in range(21)]
 
 
 @pytest.mark.parametrize("limited_first", [True, False])
@@ -159,12 +154,12 @@ def test_a_rate_limit_stays_with_its_app(app_factory, limited_first):
         limited, unlimited = app_factory(RATELIMIT_ENABLED=True), app_factory()
     else:
         unlimited, limited = app_factory(), app_factory(RATELIMIT_ENABLED=True)
-    assert exhaust_token_limit(limited.test_client())[-1] == 429
-    assert exhaust_token_limit(unlimited.test_client()) == [401] * 11
-    assert exhaust_token_limit(limited.test_client())[0] == 429
+    assert exhaust_register_limit(limited.test_client())[-1] == 429
+    assert exhaust_register_limit(unlimited.test_client()) == [422] * 21
+    assert exhaust_register_limit(limited.test_client())[0] == 429
 
 
 def test_two_limited_apps_count_apart(app_factory):
     first, second = app_factory(RATELIMIT_ENABLED=True), app_factory(RATELIMIT_ENABLED=True)
-    assert exhaust_token_limit(first.test_client())[-1] == 429
-    assert exhaust_token_limit(second.test_client())[:10] == [401] * 10  # its own ten
+    assert exhaust_register_limit(first.test_client())[-1] == 429
+    assert exhaust_register_limit(second.test_client())[:20] == [422] * 20  # its own twenty

@@ -97,6 +97,13 @@ NEXT_TARGETS = [
     ("/%00", "/"),
     ("/%E2%80%A8/x", "/"),  # a line separator
     ("%20//evil.example", "/"),
+    ("%2F%2Fevil.example", "/"),  # //evil.example once decoded
+    ("/%2F/evil.example", "/"),
+    ("/%5C/evil.example", "/"),  # /\/evil.example
+    ("%09/evil.example", "/"),
+    ("/%0d%0a/evil.example", "/"),
+    ("/%E3%80%80/evil.example", "/"),  # an ideographic space
+    ("/%252F%252Fevil.example", "/%2F%2Fevil.example"),  # a path on this site
     ("", "/"),
 ]
 
@@ -138,6 +145,24 @@ def test_the_login_form_keeps_a_local_next(browser):
         data={"username": "alice", "password": "password123", "next": "/\\evil.example",
               "csrf_token": browser.csrf_token()},
     )  # fmt: skip
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example", "/\tevil.example", "/\\evil.example", "\\\\evil.example",
+     "/\r\n/evil.example", "/\n/evil.example", "//evil.example", " //evil.example",
+     "/\x00/evil.example", "/\u2028/evil.example", "https:evil.example"],
+)  # fmt: skip
+def test_a_posted_next_with_raw_control_characters_stays_on_the_site(browser, target):
+    browser.register()
+    browser.client.post("/logout", data={"csrf_token": browser.csrf_token()})
+    response = browser.client.post(
+        "/login",
+        data={"username": "alice", "password": "password123", "next": target,
+              "csrf_token": browser.csrf_token()},
+    )  # fmt: skip
+    assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 

@@ -24,11 +24,13 @@ def media_count(app) -> int:
 
 
 def seed_local(app, titles, media_type="anime"):
+    """Titles in the local catalogue, as AniList's answers put them there (ids already
+    in it are left as they are)."""
+    records = [{"source": "anilist", "external_id": str(800_000 + n), "anilist_id": 800_000 + n,
+                "type": media_type, "titles": {"romaji": title}}
+               for n, title in enumerate(titles, start=1)]  # fmt: skip
     with app.app_context():
-        for n, title in enumerate(titles, start=1):
-            catalog.get_or_create_media(
-                "anilist", str(800_000 + n), media_type=media_type, title=title
-            )
+        catalog.upsert_records(records, update=False)
         db.session.commit()
 
 

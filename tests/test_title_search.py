@@ -101,9 +101,12 @@ def test_an_exact_title_outranks_longer_titles_that_start_with_it(catalogue):
 
 def test_a_synonym_or_other_title_counts_as_a_title_start(app):
     with app.app_context():
-        media = catalog.get_or_create_media("anilist", "1", media_type="anime", title="Zzz")
-        media.search_text = catalog.search_text_for(["Zzz", "Attack on Titan"])
-        catalog.get_or_create_media("anilist", "2", media_type="anime", title="Aaa on Titan")
+        catalog.upsert_records([
+            {"source": "anilist", "external_id": "1", "type": "anime",
+             "titles": {"romaji": "Zzz", "english": "Attack on Titan"}},
+            {"source": "anilist", "external_id": "2", "type": "anime",
+             "titles": {"romaji": "Aaa on Titan"}},
+        ])  # fmt: skip
         db.session.commit()
     assert search(app, "attack") == ["Zzz"]
     assert search(app, "on titan") == ["Aaa on Titan", "Zzz"]

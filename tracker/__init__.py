@@ -14,7 +14,12 @@ from tracker.config import load_config
 from tracker.extensions import compress, csrf, db, jwt, limiter, login_manager, migrate
 from tracker.models import modelled, render_migration_type
 from tracker.routing import IdConverter
-from tracker.security import add_security_headers, limit_request_body, register_jwt_errors
+from tracker.security import (
+    add_security_headers,
+    limit_request_body,
+    register_jwt_errors,
+    trust_proxies,
+)
 from tracker.services.accounts import ensure_demo_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config)
+    trust_proxies(app)
     app.before_request(limit_request_body)  # first, before any extension reads a body
     register_extensions(app)
     register_blueprints(app)

@@ -9,9 +9,11 @@ import base64
 import hashlib
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from flask import Flask
 
 DEFAULTS: dict[str, object] = {
@@ -44,7 +46,16 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    # "Keep me logged in" lasts a month (Flask-Login's default is a year); seconds or a
+    # timedelta. Secure whenever the session cookie is (below).
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
     "UPLOAD_MAX_MB": 50,  # the largest import file; MAX_CONTENT_LENGTH follows from it
+    "LOGIN_FREE_FAILURES": 5,  # failed sign-ins per account or address before any wait
+    "LOGIN_MAX_WAIT_ACCOUNT": 60,  # seconds: the longest wait failures impose on an account
+    "LOGIN_MAX_WAIT_ADDRESS": 900,  # seconds: the same for a client address
+    "THROTTLE_CLOCK": time.time,  # tests replace it
+    "TRUSTED_PROXIES": 0,  # proxy hops whose X-Forwarded-For/-Proto are believed
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
@@ -70,6 +81,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 PRODUCTION_SECRETS = ("SECRET_KEY", "ENCRYPTION_KEY")
+MIN_SECRET_BYTES = 32  # what HS256 wants of a key, and more than anyone guesses
 
 
 class ConfigError(RuntimeError):
@@ -113,10 +125,12 @@ def _check(app: Flask) -> None:
                 f"{', '.join(missing)} must be set in production "
                 "(or set TRACKER_ENV=development for a local run)."
             )
+        _check_secrets(cfg)
         if cfg.get("DEMO_USER"):
             raise ConfigError("TRACKER_DEMO_USER is for development only.")
-    if isinstance(cfg["JWT_ACCESS_TOKEN_EXPIRES"], int | float):
-        cfg["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=cfg["JWT_ACCESS_TOKEN_EXPIRES"])
+    for name in ("JWT_ACCESS_TOKEN_EXPIRES", "REMEMBER_COOKIE_DURATION"):
+        if isinstance(cfg[name], int | float):
+            cfg[name] = timedelta(seconds=cfg[name])
     cfg.setdefault("JWT_SECRET_KEY", cfg["SECRET_KEY"])
     if cfg.get("MAX_CONTENT_LENGTH") is None:  # the file plus a little multipart framing
         cfg["MAX_CONTENT_LENGTH"] = (cfg["UPLOAD_MAX_MB"] + 1) * 1024 * 1024
@@ -124,3 +138,23 @@ def _check(app: Flask) -> None:
         cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
     if is_production(app) and "TRACKER_SESSION_COOKIE_SECURE" not in os.environ:
         cfg["SESSION_COOKIE_SECURE"] = True  # behind HTTPS; set it to false for plain HTTP
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
+
+
+def _check_secrets(cfg) -> None:
+    """A guessable secret key forges sessions and tokens; a key that is not a Fernet key
+    fails only when the first AniList token is stored. Both stop the start instead."""
+    secret = cfg["SECRET_KEY"]
+    if len(secret.encode() if isinstance(secret, str) else secret) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"TRACKER_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes; make one with "
+            '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
+        )
+    try:
+        Fernet(cfg["ENCRYPTION_KEY"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            "TRACKER_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes); "
+            'make one with `python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"`.'
+        ) from exc

@@ -119,7 +119,9 @@ def _as_list(value) -> list:
 
 def handle_service_error(error: ServiceError) -> Response:
     db.session.rollback()
-    return error_response(error.status, error.message, code=error.code, fields=error.fields)
+    response = error_response(error.status, error.message, code=error.code, fields=error.fields)
+    response.headers.update(error.headers)
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response:

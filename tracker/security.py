@@ -3,9 +3,10 @@ and JSON answers for token errors."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_jwt_extended import JWTManager
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker.errors import json_error
 
@@ -48,12 +49,25 @@ def limit_request_body() -> None:
             raise RequestEntityTooLarge()
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind TRACKER_TRUSTED_PROXIES proxies, read the client's address and scheme from
+    the headers those proxies set (and from no more hops: the rest a client could forge).
+    With none trusted (the default), no forwarded header is believed."""
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "static":
+        # Pages, fragments and JSON are someone's own data: never kept by a browser or
+        # a shared cache (the back button, a proxy). Static files keep their caching.
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 
-from tests.conftest import IN_CI
 from tests.fakes import FakeClock, Sleeps
 from tests.fakes.anilist import FakeAniList, FakeUser
 from tests.fakes.mangadex import FakeMangaDex
@@ -43,22 +41,6 @@ def mangadex(fake_mangadex: tuple[FakeMangaDex, str], sleeps: Sleeps) -> MangaDe
         sleep=sleeps,
         covers_url="https://covers.test/covers",
     )
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    """Redis for the shared-budget tests: skipped when absent, a failure in CI."""
-    url = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis is not reachable at {url} ({exc})"
-        if IN_CI:
-            pytest.fail(f"{reason}, but CI must run this test")
-        pytest.skip(reason)
-    yield client
-    client.close()
 
 
 @pytest.fixture

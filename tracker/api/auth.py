@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 from flask_login import logout_user
 
 from tracker.api.access import current_session_id, issue_token, login_required
@@ -29,14 +29,20 @@ def register(body):
 
 
 @bp.route("/token", methods=["POST"])
-@limiter.limit("10/minute", methods=["POST"])
 @bp.arguments(TokenRequestSchema, location="form")
 @bp.response(200, TokenSchema)
-@bp.errors(401, 413, 429, 503, e401="Wrong username or password")
+@bp.errors(
+    401,
+    413,
+    429,
+    503,
+    e401="Wrong username or password",
+    e429="Too many failed sign-ins for this account or address (see Retry-After)",
+)
 @bp.doc(security=[])
 def token(form):
     """Exchange a username and password (OAuth2 password form) for a bearer token."""
-    user = accounts.authenticate(form["username"], form["password"])
+    user = accounts.sign_in(form["username"], form["password"], request.remote_addr)
     return {"access_token": issue_token(user), "token_type": "bearer"}
 
 

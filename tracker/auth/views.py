@@ -42,23 +42,24 @@ def _safe_next(default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(url_for("library.index")))
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         try:
-            user = accounts.authenticate(
-                request.form.get("username", ""), request.form.get("password", "")
+            user = accounts.sign_in(
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
             )
         except ServiceError as exc:
-            error = exc.message
+            error, status, headers = exc.message, exc.status, exc.headers
         else:
             _log_in(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(url_for("library.index")))
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error, next=_safe_next("")), status
+    page = render_template("auth/login.html", error=error, next=_safe_next(""))
+    return page, status, headers
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.models import User
+from tracker.services import throttle
 from tracker.services.errors import Conflict, Unauthorized
 
 DEMO_USERNAME = "demo"
@@ -65,6 +66,12 @@ def authenticate(username: str, password: str) -> User:
         user.password_hash = hasher.hash(password)
         db.session.commit()
     return user
+
+
+def sign_in(username: str, password: str, address: str | None) -> User:
+    """``authenticate``, throttled per account and per address (see services.throttle)."""
+    keys = throttle.sign_in_keys(username, address)
+    return throttle.guard(keys, lambda: authenticate(username, password))
 
 
 def ensure_demo_user() -> User:

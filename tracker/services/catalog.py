@@ -93,32 +93,24 @@ def find_media(source: str, external_id: str) -> Media | None:
     )
 
 
-def get_or_create_media(
-    source: str,
-    external_id: str,
-    *,
-    media_type: str,
-    title: str,
-    cover_url: str | None = None,
-    anilist_id: int | None = None,
-    mal_id: int | None = None,
-) -> Media:
+def get_or_create_media(source: str, external_id: str, *, media_type: str) -> Media:
     """The catalogue entry for a remote id, created as a stub if this is its first sight.
 
-    A stub has no ``fetched_at``; backfill fills in its totals and metadata later.
+    The catalogue is shared, so it is written only from AniList's and MangaDex's answers:
+    a stub holds the id and nothing a person typed (no title for search to find, no
+    cover), and what they typed stays on their own item. A stub has no ``fetched_at``;
+    backfill, a refresh or a sync fills it in later.
     """
     media = find_media(source, external_id)
     if media is None:
         media = Media(
             source=source,
             external_id=str(external_id),
-            anilist_id=anilist_id if anilist_id is not None else _anilist_id(source, external_id),
-            mal_id=mal_id,
-            media_type=media_type,
-            title_preferred=title,
+            anilist_id=_anilist_id(source, external_id),
+            media_type=media_type,  # needed now; the first answer sets it for good
+            title_preferred="",
             synonyms=[],
-            search_text=search_text_for([title]),
-            cover_url=cover_url,
+            search_text="",
         )
         db.session.add(media)
         db.session.flush()
@@ -561,8 +553,8 @@ def max_progress(
     if anilist_id is not None:
         media = db.session.scalar(select(Media).where(Media.anilist_id == anilist_id))
         if media is None or media.fetched_at is None:
-            fetched, state = fetch_anilist_media(anilist_id)
-            media = fetched or media
+            # A stub knows nothing worth telling (and never what someone typed).
+            media, state = fetch_anilist_media(anilist_id)
     else:
         answer = search(user_id, check_query(query), media_type)
         state = answer.sources.get("anilist", OK)

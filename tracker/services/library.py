@@ -446,15 +446,8 @@ def _media_for_new_item(data: dict[str, Any]) -> Media | None:
     external_id = data.get(key)
     if external_id is None:
         raise invalid(key, f"{key} is required when source is {source}.")
-    return catalog.get_or_create_media(
-        source,
-        str(external_id),
-        media_type=data["type"],
-        title=data["title"],
-        cover_url=data.get("cover_url"),
-        anilist_id=data.get("anilist_id"),
-        mal_id=data.get("mal_id"),
-    )
+    # The title, cover and total given stay on the item (PLAIN_FIELDS, _set_max).
+    return catalog.get_or_create_media(source, str(external_id), media_type=data["type"])
 
 
 def _set_max(item: LibraryItem, value: int | None) -> None:

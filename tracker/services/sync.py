@@ -54,7 +54,7 @@ from tracker.models import (
     SyncOutbox,
     utcnow,
 )
-from tracker.services import anilist, catalog, outbox
+from tracker.services import anilist, catalog, outbox, throttle
 from tracker.services.errors import NotFound as MissingError
 from tracker.services.errors import ServiceError, invalid
 from tracker.services.library import record_event
@@ -1020,6 +1020,7 @@ def work_once(now: datetime | None = None) -> bool:
     _step("periodic pulls", lambda: queue_periodic_pulls(now), 0)
     if _due("prune_jobs", now, PRUNE_EVERY):
         _step("job pruning", lambda: prune_finished_jobs(now), 0)
+        _step("sign-in throttle clean-up", throttle.forget_quiet, 0)
     _step("search cache clean-up", lambda: remote().purge_expired_answers(), None)
     return bool(delivered) or ran is not None
 
