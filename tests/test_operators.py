@@ -98,11 +98,15 @@ def test_disable_user_ends_every_session_and_token_at_once(app, runner, api: Api
 
 def test_enable_user_lets_the_account_log_in_again(app, runner, api: ApiClient):
     tracker(runner, "disable-user", "alice")
-    refused = api.client.post("/api/auth/token", data={"username": "alice", "password": "password123"})
+    refused = api.client.post(
+        "/api/auth/token", data={"username": "alice", "password": "password123"}
+    )
     assert refused.status_code == 403
     result = tracker(runner, "enable-user", "alice")
     assert result.exit_code == 0 and "Enabled alice." in result.output
-    token = api.client.post("/api/auth/token", data={"username": "alice", "password": "password123"})
+    token = api.client.post(
+        "/api/auth/token", data={"username": "alice", "password": "password123"}
+    )
     assert token.status_code == 200
     assert user(app, "alice").disabled_at is None
 

@@ -21,9 +21,12 @@ PAGE = "admin/users.html"
 ROW = "admin/partials/_user_row.html"
 
 
-@bp.before_request
+@bp.before_app_request
 def _admins_only() -> None:
-    """404 before anything else, the CSRF check included (its 400 would give the page away)."""
+    """404 before anything else under /admin/: the CSRF check's 400 and a wrong method's
+    405 would give the page away (a 405 matches no blueprint, hence an app-wide hook)."""
+    if not f"{request.path}/".startswith(f"{bp.url_prefix}/"):
+        return
     if not (current_user.is_authenticated and current_user.is_admin):
         abort(404)
     if request.method == "POST":
