@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from marshmallow import ValidationError
 
 from tracker import worker
+from tracker.auth.views import reset_link
 from tracker.models import Origin
-from tracker.services import accounts, backfill, sync
+from tracker.schemas import RegisterSchema, first_messages
+from tracker.services import accounts, backfill, resets, sync, users
+from tracker.services.errors import ServiceError
 
 tracker_cli = AppGroup("tracker", help="Tracker maintenance commands.")
 
@@ -23,13 +30,98 @@ def seed_demo() -> None:
     click.echo(f"Demo user ready: {user.username} / {accounts.DEMO_PASSWORD}")
 
 
+@contextmanager
+def _refusals_as_click_errors() -> Iterator[None]:
+    """A refusal (no such user, a taken name, …) is a message and exit status 1."""
+    try:
+        yield
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 @tracker_cli.command("create-user")
 @click.argument("username")
 @click.password_option()
-def create_user(username: str, password: str) -> None:
-    """Create an account from the command line."""
-    user = accounts.register(username, password)
-    click.echo(f"Created user {user.username} (id {user.id}).")
+@click.option("--admin", is_flag=True, help="Let the account see the users page.")
+def create_user(username: str, password: str, admin: bool) -> None:
+    """Create an account from the command line (even while registration is closed)."""
+    try:
+        data = RegisterSchema().load({"username": username, "password": password})
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in first_messages(exc).items())
+        raise click.ClickException(problems) from exc
+    with _refusals_as_click_errors():
+        user = accounts.register(data["username"], data["password"])
+    if admin:
+        users.set_admin(user, True)
+    role = "admin" if admin else "user"
+    click.echo(f"Created {role} {user.username} (id {user.id}).")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+
+@tracker_cli.command("list-users")
+def list_users() -> None:
+    """Every account: admin or not, disabled or not, items and when last seen (UTC)."""
+    header = ("id", "username", "admin", "disabled", "created", "items", "last seen")
+    lines = [header] + [
+        (
+            str(row.id), row.username, "yes" if row.is_admin else "no",
+            _when(row.disabled_at) if row.disabled else "no", _when(row.created_at),
+            str(row.items), _when(row.last_seen_at),
+        )
+        for row in users.list_users()
+    ]  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+@tracker_cli.command("disable-user")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable an account: it cannot log in, and its sessions and tokens end at once."""
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
+        changed = users.set_disabled(user, True)
+    click.echo(f"Disabled {user.username}." if changed else f"{user.username} was disabled.")
+
+
+@tracker_cli.command("enable-user")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Let a disabled account log in again."""
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
+        changed = users.set_disabled(user, False)
+    click.echo(f"Enabled {user.username}." if changed else f"{user.username} was not disabled.")
+
+
+@tracker_cli.command("make-admin")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="Take the admin flag away instead.")
+def make_admin(username: str, revoke: bool) -> None:
+    """Let an account see the users page (or, with --revoke, no longer)."""
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
+        changed = users.set_admin(user, not revoke)
+    state = "no longer an admin" if revoke else "an admin"
+    click.echo(f"{user.username} is {state}." if changed else f"{user.username} was {state}.")
+
+
+@tracker_cli.command("reset-password")
+@click.argument("username")
+def reset_password(username: str) -> None:
+    """Print a one-time link that sets a new password (valid 30 minutes)."""
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
+    link = reset_link(resets.create_reset(user.id))
+    click.echo(f"Give {user.username} this link; it works once, for 30 minutes:\n{link}")
+    if user.disabled_at is not None:
+        click.echo("The account is disabled: enable it too (flask tracker enable-user).")
 
 
 @tracker_cli.command("backfill")
@@ -76,9 +168,8 @@ def worker_command(once: bool) -> None:
 @click.argument("username")
 def sync_command(username: str) -> None:
     """Push USERNAME's pending changes to AniList, then pull AniList's changes now."""
-    user = accounts.find_user(username)
-    if user is None:
-        raise click.ClickException(f"No user {username!r}.")
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
     delivered = sync.push_pending(user_id=user.id)
     result = sync.pull(user.id, origin=Origin.ANILIST)
     click.echo(f"Pushed {delivered} changes. Pulled: {result.as_dict()}")

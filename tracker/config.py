@@ -38,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     "REMOTE_OPTIONS": {},  # extra client options (tests: sleep, retries, timeouts)
     "REDIS_URL": None,
     "DEMO_USER": False,
+    "REGISTRATION_OPEN": True,  # false: only operators make accounts (flask tracker create-user)
+    # Where people reach this server: the CLI, which has no request, builds links from it.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
     "INPROCESS_WORKER": False,
     "JWT_ACCESS_TOKEN_EXPIRES": timedelta(days=1),
     "JWT_TOKEN_LOCATION": ["headers"],

@@ -227,6 +227,12 @@ class RegisterSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(min=8, max=256))
 
 
+class PasswordConfirmationSchema(Schema):
+    """The account's password, asked again before something that cannot be undone."""
+
+    password = fields.String(required=True, validate=validate.Length(max=256))
+
+
 class TokenRequestSchema(Schema):
     """OAuth2 password grant, sent as a form."""
 

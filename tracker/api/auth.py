@@ -7,6 +7,7 @@ from tracker.api.access import current_session_id, issue_token, login_required
 from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.extensions import limiter
 from tracker.schemas import (
+    PasswordConfirmationSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -21,10 +22,12 @@ bp = ApiBlueprint("auth_api", __name__, url_prefix="/api/auth", description="Acc
 @limiter.limit("20/hour", methods=["POST"])
 @bp.json_body(RegisterSchema)
 @bp.response(201, UserSchema)
-@bp.errors(409, 429, 503, e409="The username is taken")
+@bp.errors(403, 409, 429, 503, e403="Registration is closed on this server (`registration_closed`)",
+           e409="The username is taken")  # fmt: skip
 @bp.doc(security=[])
 def register(body):
-    """Create an account."""
+    """Create an account (unless the operator closed registration)."""
+    accounts.check_registration_open()
     return accounts.register(body["username"], body["password"])
 
 
@@ -33,10 +36,12 @@ def register(body):
 @bp.response(200, TokenSchema)
 @bp.errors(
     401,
+    403,
     413,
     429,
     503,
     e401="Wrong username or password",
+    e403="The account is disabled (`account_disabled`)",
     e429="Too many failed sign-ins for this account or address (see Retry-After)",
 )
 @bp.doc(security=[])
@@ -72,4 +77,16 @@ def logout():
 def logout_all():
     """End every browser session and bearer token of the account, this one included."""
     sessions.end_all(g.user.id)
+    logout_user()
+
+
+@bp.route("/me", methods=["DELETE"])
+@bp.json_body(PasswordConfirmationSchema)
+@bp.response(204)
+@bp.errors(*MUTATION, 403, e403="Wrong password (`wrong_password`); nothing was deleted")
+@login_required
+def delete_me(body):
+    """Delete the account with its library, history, sessions, tokens and AniList link.
+    AniList is not told: the list there stays as it is."""
+    accounts.delete_account(g.user, body["password"])
     logout_user()

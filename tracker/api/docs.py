@@ -32,6 +32,7 @@ JSON_BODY = (400, 413, 415, 422)
 DESCRIPTIONS = {
     400: "The body is not valid JSON, or the session's CSRF token is missing or stale",
     401: "No valid token or session",
+    403: "Refused (the JSON error's `code` says why)",
     404: "Not found, or not yours",
     409: "Conflicts with what is stored",
     413: "The body is larger than the server accepts",

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 
@@ -11,8 +21,8 @@ from tracker.htmx import current_page, is_htmx, redirect_client
 from tracker.models import User
 from tracker.routing import local_path
 from tracker.schemas import RegisterSchema, first_messages
-from tracker.services import accounts, sessions
-from tracker.services.errors import ServiceError
+from tracker.services import accounts, resets, sessions
+from tracker.services.errors import Invalid, ServiceError
 
 bp = Blueprint("auth", __name__)
 
@@ -65,6 +75,8 @@ def login():
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20/hour", methods=["POST"])
 def register():
+    if not current_app.config["REGISTRATION_OPEN"]:
+        return _registration_closed()
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("username", "password")}
@@ -100,3 +112,51 @@ def logout():
     logout_user()
     flash("You are logged out everywhere." if everywhere else "You are logged out.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.app_context_processor
+def _registration_context() -> dict:
+    return {"registration_open": current_app.config["REGISTRATION_OPEN"]}
+
+
+def _registration_closed():
+    """The page says so, without the form; a forged POST is refused the same way (403)."""
+    closed = accounts.RegistrationClosed(accounts.REGISTRATION_CLOSED)
+    return render_template("auth/register_closed.html", message=closed.message), closed.status
+
+
+def reset_link(token: str) -> str:
+    """The whole URL of a reset link: this request's host when there is a request, the
+    configured public address (TRACKER_PUBLIC_URL) from the command line."""
+    if has_request_context():
+        return url_for("auth.reset_password", token=token, _external=True)
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return url_for("auth.reset_password", token=token, _external=True)
+
+
+@bp.route("/reset/<path:token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """The one-time link from ``flask tracker reset-password`` (or the users page).
+
+    Any path is taken, so a mangled link gets this page's message rather than a bare 404;
+    a dead or unknown link says to ask for a new one and changes nothing."""
+    user = resets.user_for(token)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        try:
+            RegisterSchema(only=("password",)).load({"password": password})
+            if password != request.form.get("confirm", ""):
+                raise ValidationError({"confirm": ["The passwords differ."]})
+            resets.reset_password(token, password)
+        except ValidationError as exc:
+            errors = first_messages(exc)
+        except Invalid as exc:  # a link used meanwhile in another tab goes to the error page
+            errors = exc.fields
+        else:
+            logout_user()
+            flash("Your password is changed and every session ended; log in with it.", "success")
+            return redirect(url_for("auth.login"), 303)
+    status = 422 if errors else 200
+    return render_template("auth/reset.html", user=user, errors=errors), status

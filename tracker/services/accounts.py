@@ -1,4 +1,4 @@
-"""Accounts: registration, password checks and the demo user."""
+"""Accounts: registration, password checks, deletion and the demo user."""
 
 from __future__ import annotations
 
@@ -7,16 +7,36 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services import throttle
-from tracker.services.errors import Conflict, Unauthorized
+from tracker.services.errors import Conflict, ServiceError, Unauthorized
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo1234"
+
+
+REGISTRATION_CLOSED = "Registration is closed on this server — ask its operator for an account."
+
+
+class AccountDisabled(ServiceError):
+    status = 403
+    code = "account_disabled"
+
+
+class RegistrationClosed(ServiceError):
+    status = 403
+    code = "registration_closed"
+
+
+class WrongPassword(ServiceError):
+    """The signed-in person's password, asked again before something drastic, is wrong."""
+
+    status = 403
+    code = "wrong_password"
 
 
 @cache
@@ -62,6 +82,9 @@ def authenticate(username: str, password: str) -> User:
         hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
         raise Unauthorized("Wrong username or password.") from exc
+    # Said only to whoever knows the password: a guess learns nothing about the account.
+    if user.disabled_at is not None:
+        raise AccountDisabled("This account is disabled.")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
         db.session.commit()
@@ -79,3 +102,32 @@ def ensure_demo_user() -> User:
     if user is None:
         user = register(DEMO_USERNAME, DEMO_PASSWORD)
     return user
+
+
+def check_registration_open() -> None:
+    """Sign-up by the page or the API; operators' ``create-user`` does not ask."""
+    if not current_app.config["REGISTRATION_OPEN"]:
+        raise RegistrationClosed(REGISTRATION_CLOSED)
+
+
+def delete_account(user: User, password: str) -> dict[str, int]:
+    """Remove the account and everything that is only its own, once its password is
+    given again; returns how many rows each table lost. The shared catalogue stays, and
+    AniList is not called: the person's AniList list is theirs and stays as it is.
+
+    Every table with a ``user_id`` is emptied of the account's rows by name, children
+    before parents, so nothing depends on the database's cascades (SQLite enforces
+    foreign keys only when asked) and a table added later is covered too."""
+    try:
+        _password_hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise WrongPassword("Wrong password; nothing was deleted.") from exc
+    removed: dict[str, int] = {}
+    for table in reversed(db.metadata.sorted_tables):
+        if "user_id" in table.c and table.name != User.__tablename__:
+            count = db.session.execute(delete(table).where(table.c.user_id == user.id)).rowcount
+            if count:
+                removed[table.name] = count
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()
+    return removed

@@ -1,0 +1,3 @@
+from tracker.admin.views import bp
+
+__all__ = ["bp"]
