@@ -12,8 +12,16 @@ from sqlalchemy import delete, func, select, update
 from tracker.clients import AniListClient, ClientError
 from tracker.clients.oauth import AniListOAuth
 from tracker.extensions import db
-from tracker.models import AniListAccount, ItemEvent, LibraryItem, OAuthState, SyncOutbox, utcnow
-from tracker.services import crypto, library, outbox
+from tracker.models import (
+    AniListAccount,
+    ItemEvent,
+    LibraryItem,
+    OAuthState,
+    SyncOutbox,
+    User,
+    utcnow,
+)
+from tracker.services import accounts, crypto, library, outbox
 from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.remote import remote
 
@@ -98,6 +106,8 @@ def finish_connect(state: str | None, code: str | None) -> AniListAccount:
     account.anilist_user_id = viewer["id"]
     account.name = viewer["name"]
     account.score_format = viewer.get("score_format") or "POINT_100"
+    # Pages show scores as AniList does for this person, until they choose otherwise.
+    accounts.adopt_score_format(db.session.get(User, user_id), viewer.get("score_format"))
     account.access_token_encrypted = crypto.encrypt(token["access_token"])
     account.expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
     account.state = OK
