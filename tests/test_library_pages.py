@@ -280,7 +280,7 @@ def test_an_invalid_score_answers_422_with_the_message_in_the_row(app, htmx):
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<tr id="item-{item_id}"')
     assert one(html, "p", role="alert")["id"] == f"item-{item_id}-error"
-    assert "Score: Must be greater than or equal to 0" in text(html)
+    assert "Score: Use a whole number from 0 to 100." in text(html)
     score = one(html, "input", id=f"score-{item_id}")
     assert score["aria-invalid"] == "true" and score["value"] == "70"
     assert toast_of(response)["level"] == "error"

@@ -106,12 +106,12 @@ def finish_connect(state: str | None, code: str | None) -> AniListAccount:
     account.anilist_user_id = viewer["id"]
     account.name = viewer["name"]
     account.score_format = viewer.get("score_format") or "POINT_100"
-    # Pages show scores as AniList does for this person, until they choose otherwise.
-    accounts.adopt_score_format(db.session.get(User, user_id), viewer.get("score_format"))
     account.access_token_encrypted = crypto.encrypt(token["access_token"])
     account.expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
     account.state = OK
     account.last_error = None
+    # Pages show scores as AniList does for this person, until they choose otherwise.
+    accounts.adopt_score_format(db.session.get(User, user_id), viewer.get("score_format"))
     # Everything held back while the token was bad goes out now.
     db.session.execute(
         update(SyncOutbox).where(SyncOutbox.user_id == user_id).values(next_attempt_at=utcnow())
