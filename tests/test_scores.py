@@ -1,4 +1,4 @@
-"""Scores in each of AniList's formats over the stored 0–100: shown, read back, kept."""
+"""Scores in each of AniList's formats over the stored 0-100: shown, read back, kept."""
 
 from __future__ import annotations
 

@@ -21,8 +21,11 @@ from flask_login import current_user
 from tracker import scores
 
 TITLE_LANGUAGES = ("romaji", "english", "native")
-TITLE_LANGUAGE_NAMES = {"romaji": "Romaji (Shingeki no Kyojin)",
-                        "english": "English (Attack on Titan)", "native": "Native (進撃の巨人)"}  # fmt: skip
+TITLE_LANGUAGE_NAMES = {
+    "romaji": "Romaji (Shingeki no Kyojin)",
+    "english": "English (Attack on Titan)",
+    "native": "Native (進撃の巨人)",
+}
 # Every IANA name this server's time zone database knows.
 TIME_ZONES = tuple(sorted(zoneinfo.available_timezones() | {"UTC"}))
 _TIME_ZONES = frozenset(TIME_ZONES)

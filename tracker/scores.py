@@ -1,6 +1,6 @@
-"""Scores in the person's format: AniList's five, over the 0–100 that is stored.
+"""Scores in the person's format: AniList's five, over the 0-100 that is stored.
 
-The database, the API and AniList's ``scoreRaw`` speak 0–100; only the pages show and
+The database, the API and AniList's ``scoreRaw`` speak 0-100; only the pages show and
 read the chosen format. The lossy formats round as AniList does (85 is 9 points, 4
 stars, a smile), so the pages send back what they showed (``score_was``) and a value
 that still reads the same is kept as stored, not rounded (``from_form``). No Flask here.
@@ -64,7 +64,7 @@ def _half_up(score: int, per: int) -> int:
 
 
 def to_format(score: int | None, score_format: str) -> Shown:
-    """A stored 0–100 score in the format's own units; None for no score.
+    """A stored 0-100 score in the format's own units; None for no score.
 
     A positive score never reads as nothing: at least 1 point or 1 star. With stars and
     smileys 0 reads as no score, as on AniList."""
@@ -84,7 +84,7 @@ def to_format(score: int | None, score_format: str) -> Shown:
 
 
 def to_score(value: Shown, score_format: str) -> int | None:
-    """A value in the format's units as the 0–100 score to store."""
+    """A value in the format's units as the 0-100 score to store."""
     if value is None:
         return None
     if score_format == POINT_10_DECIMAL:
@@ -112,9 +112,9 @@ def parse(text: str | None, score_format: str) -> Shown:
     return value.quantize(Decimal("0.1")) if isinstance(value, Decimal) else value
 
 
-def from_form(text: str | None, score_format: str, was: str | None = None) -> int | None | object:
-    """The 0–100 score a form field asks for, or ``KEEP`` when it reads the same as the
-    score the page was drawn with (``was``, 0–100): showing 85 as 4 stars and saving the
+def from_form(text: str | None, score_format: str, was: str | None = None) -> int | object | None:
+    """The 0-100 score a form field asks for, or ``KEEP`` when it reads the same as the
+    score the page was drawn with (``was``, 0-100): showing 85 as 4 stars and saving the
     form again leaves 85, not 80."""
     value = parse(text, score_format)
     before = _stored(was)
@@ -126,8 +126,8 @@ def from_form(text: str | None, score_format: str, was: str | None = None) -> in
 _UNKNOWN = object()
 
 
-def _stored(was: str | None) -> int | None | object:
-    """The hidden ``score_was`` as a 0–100 score ("" is none); anything else is unknown."""
+def _stored(was: str | None) -> int | object | None:
+    """The hidden ``score_was`` as a 0-100 score ("" is none); anything else is unknown."""
     if was is None:
         return _UNKNOWN
     was = was.strip()

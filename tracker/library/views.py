@@ -337,7 +337,7 @@ def _detail_page(
 
 
 def _score_as_stored(form: Mapping[str, str]) -> dict[str, str]:
-    """The form with its score, typed or picked in the person's format, as the 0–100 the
+    """The form with its score, typed or picked in the person's format, as the 0-100 the
     service takes; left out when it reads as the page showed it (``score_was``), so a
     rounded score is not rounded again by saving another field."""
     fields = {name: value for name, value in form.items() if name != "score_was"}
