@@ -825,7 +825,7 @@ def test_the_settings_page_has_its_three_sections(logged_in):
     page = logged_in.client.get("/settings").get_data(as_text=True)
     headings = re.findall(r"<h2 [^>]*>([^<]+)</h2>", page)
     assert headings == ["Profile", "AniList", "Import &amp; export"]
-    assert text(page).count("coming soon") == 2  # AniList is here; the rest is to come
+    assert text(page).count("coming soon") == 1  # profile and AniList are here; the rest is to come
 
 
 def test_the_navigation_links_every_page_and_marks_the_current_one(logged_in):
