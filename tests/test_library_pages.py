@@ -280,7 +280,7 @@ def test_an_invalid_score_answers_422_with_the_message_in_the_row(app, htmx):
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<tr id="item-{item_id}"')
     assert one(html, "p", role="alert")["id"] == f"item-{item_id}-error"
-    assert "Score: Must be greater than or equal to 0" in text(html)
+    assert "Score: Use a whole number from 0 to 100." in text(html)
     score = one(html, "input", id=f"score-{item_id}")
     assert score["aria-invalid"] == "true" and score["value"] == "70"
     assert toast_of(response)["level"] == "error"
@@ -825,7 +825,7 @@ def test_the_settings_page_has_its_three_sections(logged_in):
     page = logged_in.client.get("/settings").get_data(as_text=True)
     headings = re.findall(r"<h2 [^>]*>([^<]+)</h2>", page)
     assert headings == ["Profile", "AniList", "Import &amp; export", "Delete account"]
-    assert text(page).count("coming soon") == 2  # AniList is here; the rest is to come
+    assert text(page).count("coming soon") == 1  # profile and AniList are here; the rest is to come
 
 
 def test_the_navigation_links_every_page_and_marks_the_current_one(logged_in):

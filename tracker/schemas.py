@@ -11,8 +11,10 @@ from collections.abc import Mapping
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from tracker import preferences, scores
 from tracker.dates import PARTIAL_DATE_PATTERN, parse_partial_date
 from tracker.models import MEDIA_SOURCES, MEDIA_TYPES, STATUSES
+from tracker.preferences import LIST_SORTS
 
 MAX_TITLE = 500
 MAX_NOTES = 10_000
@@ -20,7 +22,6 @@ MAX_PROGRESS = 100_000
 MAX_PER_PAGE = 200
 MAX_LIST_NAME = 500
 MAX_PAGE = 1_000_000  # 200 million rows deep: past any library, and inside SQL's OFFSET
-SORT_KEYS = ("updated", "title", "progress", "score", "created")
 
 URI = {"format": "uri"}
 _INT_TEXT = re.compile(r"^[+-]?\d{1,9}$")
@@ -172,7 +173,7 @@ class ItemQuerySchema(PageQuerySchema):
     )
     sort = fields.String(
         load_default="-updated",
-        validate=validate.OneOf([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]),
+        validate=validate.OneOf(LIST_SORTS),
     )
 
 
@@ -254,6 +255,72 @@ class UserSchema(Schema):
     username = fields.String()
     created_at = fields.DateTime()
     preferences = fields.Dict()
+
+
+# Control characters (C0, DEL, C1) and the bidirectional overrides that make a name read
+# backwards: refused in a display name, not dropped, so what is shown is what was sent.
+_PLAIN_TEXT = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+
+
+class DisplayName(fields.String):
+    """Up to 80 characters without control characters, trimmed; empty clears it."""
+
+    default_error_messages = {
+        "too_long": f"At most {preferences.MAX_DISPLAY_NAME} characters.",
+        "control": "No control characters: letters, digits, spaces and punctuation only.",
+    }
+    _ALLOWED = re.compile(_PLAIN_TEXT)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            allow_none=True,
+            metadata={"maxLength": preferences.MAX_DISPLAY_NAME, "pattern": _PLAIN_TEXT,
+                      "description": "Shown instead of the username; empty or null clears it"},
+            **kwargs,
+        )  # fmt: skip
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > preferences.MAX_DISPLAY_NAME:
+            raise self.make_error("too_long")
+        if not self._ALLOWED.fullmatch(text):
+            raise self.make_error("control")
+        return text.strip() or None
+
+
+def _one_of(choices: tuple[str, ...], error: str | None = None) -> validate.OneOf:
+    return validate.OneOf(choices, error=error or "Must be one of: {choices}.")
+
+
+class ProfileSchema(Schema):
+    """The preferences a person may change (PATCH /api/auth/me and the settings form);
+    every field optional."""
+
+    display_name = DisplayName()
+    title_language = fields.String(validate=_one_of(preferences.TITLE_LANGUAGES))
+    score_format = fields.String(
+        validate=_one_of(scores.FORMATS),
+        metadata={"description": "How pages show and read scores (AniList's formats); "
+                  "the API always speaks 0–100"},
+    )  # fmt: skip
+    timezone = fields.String(
+        validate=_one_of(preferences.TIME_ZONES,
+                         "Not a time zone this server knows: use an IANA name like Europe/Paris."),
+        metadata={"description": "An IANA time zone name; pages show times in it"},
+    )  # fmt: skip
+    default_sort = fields.String(
+        validate=_one_of(LIST_SORTS),
+        metadata={"description": "The library page's sort when its URL names none"},
+    )
+
+
+class MeSchema(UserSchema):
+    display_name = fields.String(allow_none=True)
+    title_language = fields.String(metadata={"enum": list(preferences.TITLE_LANGUAGES)})
+    score_format = fields.String(metadata={"enum": list(scores.FORMATS)})
+    timezone = fields.String()
+    default_sort = fields.String(metadata={"enum": list(LIST_SORTS)})
+    is_admin = fields.Boolean()
 
 
 class ApiErrorDetailSchema(Schema):

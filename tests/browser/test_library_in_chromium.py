@@ -84,7 +84,9 @@ def test_an_invalid_score_shows_the_message_in_the_row(page, add_item):
     score = page.locator(f"#score-{item_id}")
     score.fill("150")
     score.press("Tab")
-    expect(page.locator(f"#item-{item_id}-error")).to_contain_text("Score: Must be")
+    expect(page.locator(f"#item-{item_id}-error")).to_contain_text(
+        "Score: Use a whole number from 0 to 100."
+    )
     expect(page.locator(f"#score-{item_id}")).to_have_attribute("aria-invalid", "true")
 
 

@@ -7,7 +7,9 @@ from tracker.api.access import current_session_id, issue_token, login_required
 from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.extensions import limiter
 from tracker.schemas import (
+    MeSchema,
     PasswordConfirmationSchema,
+    ProfileSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -52,12 +54,22 @@ def token(form):
 
 
 @bp.route("/me")
-@bp.response(200, UserSchema)
+@bp.response(200, MeSchema)
 @bp.errors(*AUTHENTICATED)
 @login_required
 def me():
-    """The account the token or session belongs to."""
-    return g.user
+    """The account the token or session belongs to, with its preferences."""
+    return accounts.profile(g.user)
+
+
+@bp.route("/me", methods=["PATCH"])
+@bp.json_body(ProfileSchema)
+@bp.response(200, MeSchema)
+@bp.errors(*MUTATION)
+@login_required
+def update_me(body):
+    """Change any of the preferences; a refused value changes nothing (422, `fields`)."""
+    return accounts.profile(accounts.update_profile(g.user.id, body).user)
 
 
 @bp.route("/logout", methods=["POST"])

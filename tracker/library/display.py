@@ -6,7 +6,10 @@ from typing import Any
 
 from flask import Blueprint
 
-from tracker.models import MEDIA_TYPES, STATUSES, MediaType
+from tracker import preferences, scores
+from tracker.models import MEDIA_TYPES, STATUSES, LibraryItem, MediaType
+from tracker.preferences import LIST_SORTS, local_time
+from tracker.services.catalog import title_in
 from tracker.services.history import ConflictView
 from tracker.services.library import unit_for
 
@@ -35,6 +38,7 @@ SORT_CHOICES = (
     ("-created", "Recently added"),
     ("created", "First added"),
 )
+assert {value for value, _label in SORT_CHOICES} == set(LIST_SORTS)
 _UPPER_FORMATS = {"TV", "OVA", "ONA"}
 SOURCE_NAMES = {"anilist": "AniList", "mangadex": "MangaDex", "manual": "Added by hand"}
 
@@ -81,10 +85,57 @@ def shown(value: Any) -> str:
 
 
 def shown_value(field: str, value: Any, media_type: str | None = None) -> str:
-    """A field's value in the history: statuses by name, the rest as ``shown``."""
+    """A field's value in the history: statuses by name, scores in the person's format,
+    the rest as ``shown``."""
     if field == "status" and isinstance(value, str):
         return status_label(value, media_type)
+    if field == "score" and isinstance(value, int) and not isinstance(value, bool):
+        return score_label(value)
     return shown(value)
+
+
+def item_title(item: LibraryItem) -> str:
+    """The title in the person's language when it is the catalogue's; a title the person
+    typed (or a manual item's) stays as typed. The catalogue entry is loaded with the item."""
+    media = item.media
+    if media is None:
+        return item.title
+    catalogue = {media.title_romaji, media.title_english, media.title_native, media.title_preferred}
+    if item.title not in catalogue:
+        return item.title
+    return title_in(media, preferences.current().title_language)
+
+
+# --- scores in the person's format (tracker/scores.py) ---------------------------------
+
+
+def score_format() -> str:
+    return preferences.current().score_format
+
+
+def score_label(score: int | None) -> str:
+    return scores.label(score, score_format())
+
+
+def score_words(score: int | None) -> str:
+    return scores.spoken(score, score_format())
+
+
+def score_value(score: int | None) -> str:
+    return scores.field_value(score, score_format())
+
+
+def score_choices() -> list[tuple[str, str, str]] | None:
+    return scores.choices(score_format())
+
+
+def score_bounds() -> tuple[str, str]:
+    return scores.bounds(score_format())
+
+
+def score_scale() -> str:
+    """What a number score is out of, for a label: ``0 to 100``."""
+    return f"0 to {score_bounds()[0]}"
 
 
 # The sync badge on rows and the item page: (label, what it means).
@@ -151,9 +202,11 @@ def conflict_resolution(conflict: ConflictView) -> str:
 def register_template_helpers(bp: Blueprint) -> None:
     helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
                conflict_summary, conflict_resolution, keep_label, health_badge,
-               unit_for)  # fmt: skip
+               unit_for, item_title, local_time, score_label, score_words, score_value,
+               score_choices, score_bounds, score_scale)  # fmt: skip
     for helper in helpers:
         bp.add_app_template_global(helper)
+    bp.add_app_template_global(preferences.current, "current_preferences")
     bp.add_app_template_global(STATUS_ORDER, "STATUS_ORDER")
     bp.add_app_template_global(MEDIA_TYPES, "MEDIA_TYPES")
     bp.add_app_template_global(SORT_CHOICES, "SORT_CHOICES")

@@ -26,6 +26,7 @@ from flask import (
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
+from tracker import preferences, scores
 from tracker.htmx import is_htmx, render, toast, trigger
 from tracker.library import display, suggestions
 from tracker.models import MEDIA_TYPES, LibraryItem, Origin
@@ -43,6 +44,7 @@ from tracker.services.errors import Conflict, Invalid, NotFound, ServiceError
 
 bp = Blueprint("library", __name__)
 display.register_template_helpers(bp)
+bp.before_request(preferences.read_early)
 
 ROW = "library/partials/_row.html"
 GONE = "This item no longer exists in your library (removed in another tab?)."
@@ -86,15 +88,18 @@ def summary():
 
 
 def _list_query(args: Mapping[str, str]) -> tuple[dict, list[str]]:
-    """The filters in the URL; an invalid one falls back to its default, with a note."""
+    """The filters in the URL; an invalid one falls back to its default, with a note.
+    The sort, when the URL names none, is the person's default sort."""
+    defaults = {"sort": preferences.current().default_sort}
     given = {key: value for key, value in args.items() if value != ""}  # empty means "any"
     schema = ItemQuerySchema(unknown=EXCLUDE)
     try:
-        return schema.load(given), []
+        return schema.load({**defaults, **given}), []
     except ValidationError as exc:
         problems = first_messages(exc)
     ignored = [f"{key}={given.get(key, '')}: {' '.join(m)}" for key, m in problems.items()]
-    return schema.load({k: v for k, v in given.items() if k not in problems}), ignored
+    kept = {k: v for k, v in given.items() if k not in problems}
+    return schema.load({**defaults, **kept}), ignored
 
 
 def _list_context(page: library.Page, query: dict, ignored: list[str]) -> dict:
@@ -108,7 +113,8 @@ def _list_context(page: library.Page, query: dict, ignored: list[str]) -> dict:
 
 
 def _page_url(query: dict, number: int) -> str:
-    args = {k: v for k, v in {**query, "page": number}.items() if DEFAULT_QUERY.get(k) != v}
+    defaults = {**DEFAULT_QUERY, "sort": preferences.current().default_sort}
+    args = {k: v for k, v in {**query, "page": number}.items() if defaults.get(k) != v}
     return url_for("library.index", **args)
 
 
@@ -216,7 +222,7 @@ def update(item_id: int):
     """A patch from a row control (answered with the row) or the detail page's form."""
 
     def change() -> library.Change:
-        changes = load_form(ItemEditSchema(), request.form, partial=True)
+        changes = load_form(ItemEditSchema(), _score_as_stored(request.form), partial=True)
         return library.update_item(current_user.id, item_id, changes, Origin.WEB)
 
     if is_htmx() and request.headers.get("HX-Target") == f"item-{item_id}":
@@ -328,6 +334,23 @@ def _detail_page(
 
 
 # --- helpers -----------------------------------------------------------------
+
+
+def _score_as_stored(form: Mapping[str, str]) -> dict[str, str]:
+    """The form with its score, typed or picked in the person's format, as the 0-100 the
+    service takes; left out when it reads as the page showed it (``score_was``), so a
+    rounded score is not rounded again by saving another field."""
+    fields = {name: value for name, value in form.items() if name != "score_was"}
+    if "score" in fields:
+        try:
+            score = scores.from_form(
+                fields.pop("score"), preferences.current().score_format, form.get("score_was")
+            )
+        except scores.ScoreError as error:
+            raise ValidationError({"score": [error.message]}) from error
+        if score is not scores.KEEP:
+            fields["score"] = "" if score is None else str(score)
+    return fields
 
 
 def _problems(error: ValidationError | ServiceError) -> tuple[int, Errors]:

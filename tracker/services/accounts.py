@@ -1,8 +1,10 @@
-"""Accounts: registration, password checks, deletion and the demo user."""
+"""Accounts: registration, password checks, the profile, deletion and the demo user."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,10 +12,11 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import preferences, scores
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services import throttle
-from tracker.services.errors import Conflict, ServiceError, Unauthorized
+from tracker.services.errors import Conflict, NotFound, ServiceError, Unauthorized
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo1234"
@@ -95,6 +98,74 @@ def sign_in(username: str, password: str, address: str | None) -> User:
     """``authenticate``, throttled per account and per address (see services.throttle)."""
     keys = throttle.sign_in_keys(username, address)
     return throttle.guard(keys, lambda: authenticate(username, password))
+
+
+# Set beside a score format copied from the connected AniList account: the person has
+# not chosen one, so a later connection may replace it.
+SCORE_FORMAT_FROM = "score_format_from"
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What a profile edit did: the preferences as they are now, and ``{field: [before,
+    after]}`` for each one that moved."""
+
+    user: User
+    preferences: preferences.Preferences
+    changes: dict[str, list[Any]]
+
+
+def profile(user: User) -> dict[str, Any]:
+    """The account as ``GET /api/auth/me`` shows it: the preferences with their defaults."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "created_at": user.created_at,
+        "is_admin": bool(user.is_admin),
+        "preferences": user.preferences or {},
+        **asdict(preferences.read(user.preferences)),
+    }
+
+
+def update_profile(user_id: int, changes: dict[str, Any]) -> ProfileChange:
+    """Change preferences (validated by ``schemas.ProfileSchema``); ``display_name`` None
+    clears the name. A chosen score format is the person's from now on."""
+    unknown = set(changes) - set(preferences.FIELDS)
+    if unknown:
+        raise ValueError(f"not a preference: {', '.join(sorted(unknown))}")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    before = preferences.read(user.preferences)
+    stored = dict(user.preferences or {})
+    for name, value in changes.items():
+        if value is None:
+            stored.pop(name, None)
+        else:
+            stored[name] = value
+    if "score_format" in changes:
+        stored.pop(SCORE_FORMAT_FROM, None)
+    after = preferences.read(stored)
+    diff = {
+        name: [getattr(before, name), getattr(after, name)]
+        for name in preferences.FIELDS
+        if getattr(before, name) != getattr(after, name)
+    }
+    if stored != (user.preferences or {}):
+        user.preferences = stored  # a new dict: the JSON column sees the change
+        db.session.commit()
+    return ProfileChange(user, after, diff)
+
+
+def adopt_score_format(user: User, score_format: str | None) -> None:
+    """The connected AniList account's score format, unless the person chose their own;
+    left for the caller to commit."""
+    stored = dict(user.preferences or {})
+    chosen = "score_format" in stored and SCORE_FORMAT_FROM not in stored
+    if chosen or score_format not in scores.FORMATS:
+        return
+    stored.update({"score_format": score_format, SCORE_FORMAT_FROM: "anilist"})
+    user.preferences = stored
 
 
 def ensure_demo_user() -> User:

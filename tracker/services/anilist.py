@@ -12,8 +12,16 @@ from sqlalchemy import delete, func, select, update
 from tracker.clients import AniListClient, ClientError
 from tracker.clients.oauth import AniListOAuth
 from tracker.extensions import db
-from tracker.models import AniListAccount, ItemEvent, LibraryItem, OAuthState, SyncOutbox, utcnow
-from tracker.services import crypto, library, outbox
+from tracker.models import (
+    AniListAccount,
+    ItemEvent,
+    LibraryItem,
+    OAuthState,
+    SyncOutbox,
+    User,
+    utcnow,
+)
+from tracker.services import accounts, crypto, library, outbox
 from tracker.services.errors import Invalid, NotFound, ServiceError
 from tracker.services.remote import remote
 
@@ -102,6 +110,8 @@ def finish_connect(state: str | None, code: str | None) -> AniListAccount:
     account.expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
     account.state = OK
     account.last_error = None
+    # Pages show scores as AniList does for this person, until they choose otherwise.
+    accounts.adopt_score_format(db.session.get(User, user_id), viewer.get("score_format"))
     # Everything held back while the token was bad goes out now.
     db.session.execute(
         update(SyncOutbox).where(SyncOutbox.user_id == user_id).values(next_attempt_at=utcnow())
