@@ -1,4 +1,4 @@
-"""Accounts: registration, password checks and the demo user."""
+"""Accounts: registration, password checks and changes, and the demo user."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services.errors import Conflict, Unauthorized
+from tracker.services import sessions
+from tracker.services.errors import Conflict, Unauthorized, invalid
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo1234"
@@ -65,6 +66,40 @@ def authenticate(username: str, password: str) -> User:
         user.password_hash = hasher.hash(password)
         db.session.commit()
     return user
+
+
+def change_password(user: User, current: str, new: str, keep_session_id: str | None) -> int:
+    """Set ``user``'s password to ``new`` (already checked against the registration rules)
+    once ``current`` proves it is them, and end every other browser session and JWT:
+    whoever may have had the old password is out. ``keep_session_id`` (the session the
+    change came through) stays. Personal API tokens keep working; they are listed for
+    the person to revoke. Returns how many sessions were ended; refused, nothing changes."""
+    if not _matches(user.password_hash, current):
+        raise invalid("current_password", "That is not your current password.")
+    if new == current:
+        raise invalid("new_password", "Choose a password different from the current one.")
+    if new.lower() == user.username.lower():
+        raise invalid("new_password", "Choose a password that is not your username.")
+    db.session.execute(
+        update(User).where(User.id == user.id).values(password_hash=hash_password(new))
+    )
+    return sessions.end_all(user.id, keep=keep_session_id)  # commits both
+
+
+def password_changed_message(ended: int) -> str:
+    """What to tell the person after ``change_password`` ended ``ended`` other sessions."""
+    logged_out = f"; logged out {ended} other session{'' if ended == 1 else 's'}" if ended else ""
+    return (
+        f"Password changed{logged_out}. Your personal API tokens still work: check the list "
+        "and revoke any you do not recognise."
+    )
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _password_hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def ensure_demo_user() -> User:
