@@ -77,7 +77,8 @@ def logout():
 @bp.errors(*MUTATION)
 @login_required
 def logout_all():
-    """End every browser session and bearer token of the account, this one included."""
+    """End every browser session and JWT of the account, this one included. Personal API
+    tokens are not sessions: they stay until revoked (DELETE /api/auth/tokens/{id})."""
     sessions.end_all(g.user.id)
     logout_user()
 

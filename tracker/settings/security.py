@@ -15,6 +15,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from tracker.extensions import limiter
 from tracker.htmx import is_htmx, toast, trigger
 from tracker.models import utcnow
 from tracker.schemas import PasswordFormSchema, TokenFormSchema, first_messages, load_form
@@ -39,6 +40,7 @@ def password_form():
 
 
 @bp.post("/password")
+@limiter.limit("10/minute")  # guessing the current password from a stolen session
 @login_required
 def change_password():
     try:
