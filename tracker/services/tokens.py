@@ -9,12 +9,13 @@ leaves tokens working (they are not the password), and the settings page says so
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from tracker.extensions import db
 from tracker.models import ApiToken, User, utcnow
@@ -102,14 +103,7 @@ def authenticate(plaintext: str) -> User | None:
         return None
     now = utcnow()
     found = db.session.execute(
-        select(User, ApiToken.id, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == hash_of(plaintext),
-            ApiToken.revoked_at.is_(None),
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-            User.disabled_at.is_(None),
-        )
+        _lookup_statement(), {"hash": hash_of(plaintext), "now": now}
     ).first()
     if found is None:
         return None
@@ -120,3 +114,20 @@ def authenticate(plaintext: str) -> User | None:
         db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
     return user
+
+
+@functools.cache
+def _lookup_statement():
+    """Built once, its values bound at execution: every script call runs it (as the
+    session lookup does for a JWT)."""
+    now = bindparam("now", type_=ApiToken.expires_at.type)
+    return (
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("hash"),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            User.disabled_at.is_(None),
+        )
+    )
