@@ -176,3 +176,15 @@ def test_a_reset_link_needs_the_forms_csrf_token(app, client, api):
     refused = client.post(f"/reset/{token}", data={"password": NEW, "confirm": NEW})
     assert refused.status_code == 400
     assert password_works(app, "password123")
+
+
+def test_changing_the_password_voids_a_reset_link_made_before(app, api):
+    token = make_link(app)
+    changed = api.post(
+        "/api/auth/password",
+        json={"current_password": "password123", "new_password": "changed-by-its-owner"},
+    )
+    assert changed.status_code == 200
+    assert submit(app.test_client(), token).status_code == 404
+    with app.app_context():
+        assert authenticate("alice", "changed-by-its-owner").username == "alice"

@@ -72,13 +72,21 @@ DEFAULTS: dict[str, object] = {
     "API_SPEC_OPTIONS": {
         "components": {
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Either a JWT from POST /api/auth/token (it lasts a day "
+                    "and ends at logout or a password change), or a personal API token "
+                    "(`trk_…`) made in Settings → API tokens or with POST /api/auth/tokens "
+                    "(it lasts until it is revoked or expires).",
+                }
             }
         },
         "security": [{"bearerAuth": []}],
         "info": {
             "description": "Your anime and manga library. Authenticate with a bearer token "
-            "from POST /api/auth/token, or with the browser session (plus X-CSRFToken)."
+            "(a JWT from POST /api/auth/token, or a personal API token), or with the "
+            "browser session (plus X-CSRFToken)."
         },
     },
 }

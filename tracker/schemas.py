@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from tracker import preferences, scores
 from tracker.dates import PARTIAL_DATE_PATTERN, parse_partial_date
 from tracker.models import MEDIA_SOURCES, MEDIA_TYPES, STATUSES
 from tracker.preferences import LIST_SORTS
+from tracker.services.tokens import EXPIRY_CHOICES, expiry_in
 
 MAX_TITLE = 500
 MAX_NOTES = 10_000
@@ -223,9 +233,13 @@ USERNAME = validate.Regexp(
 )
 
 
+# The rules for every new password: at registration and at a change.
+PASSWORD = validate.Length(min=8, max=256)
+
+
 class RegisterSchema(Schema):
     username = fields.String(required=True, validate=USERNAME)
-    password = fields.String(required=True, validate=validate.Length(min=8, max=256))
+    password = fields.String(required=True, validate=PASSWORD)
 
 
 class PasswordConfirmationSchema(Schema):
@@ -248,6 +262,98 @@ class TokenRequestSchema(Schema):
 class TokenSchema(Schema):
     access_token = fields.String()
     token_type = fields.String()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=256))
+    new_password = fields.String(required=True, validate=PASSWORD)
+
+
+class PasswordFormSchema(PasswordChangeSchema):
+    """The settings form: the new password typed twice."""
+
+    confirm = fields.String(load_default="")
+
+    @validates_schema
+    def same_twice(self, data, **kwargs):
+        if data.get("new_password") != data.get("confirm"):
+            raise ValidationError("The two new passwords differ.", field_name="confirm")
+
+
+class PasswordChangedSchema(Schema):
+    message = fields.String()
+    ended_sessions = fields.Integer(
+        metadata={"description": "How many other browser sessions and JWTs were ended."}
+    )
+
+
+# Controls (C0, C1, line and paragraph separators, zero-width and bidi marks) that could
+# hide or disguise what a token's name says, and the spaces beside them.
+_NAME_CONTROLS = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+_NAME_SPACES = r"\x20\xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+# No control anywhere, and something besides spaces.
+TOKEN_NAME_PATTERN = rf"^[^{_NAME_CONTROLS}]*[^{_NAME_CONTROLS}{_NAME_SPACES}][^{_NAME_CONTROLS}]*$"
+
+
+def _visible_name(value: str) -> None:
+    # fullmatch: a pattern's `$` would let one trailing newline through.
+    if not re.fullmatch(TOKEN_NAME_PATTERN, value):
+        raise ValidationError("Use visible characters, with no control characters.")
+
+
+class TokenCreateSchema(Schema):
+    name = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=100), _visible_name],
+        metadata={"pattern": TOKEN_NAME_PATTERN,
+                  "description": "What the token is for, so you know it again."},
+    )  # fmt: skip
+    expires_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        default_timezone=UTC,
+        metadata={"description": "When the token stops working (in the future); none: never."},
+    )
+
+    @post_load
+    def tidy(self, data, **kwargs):
+        data["name"] = data["name"].strip()
+        if data["expires_at"] is not None:
+            try:
+                data["expires_at"] = data["expires_at"].astimezone(UTC)
+            except OverflowError as exc:  # year 1 an hour east of UTC
+                raise ValidationError(
+                    "That time cannot be stored; choose another.", "expires_at"
+                ) from exc
+        return data
+
+
+class TokenFormSchema(Schema):
+    """The settings form: a name and one of the offered expiries."""
+
+    name = TokenCreateSchema._declared_fields["name"]
+    expires_in = fields.String(
+        load_default="90", validate=validate.OneOf(EXPIRY_CHOICES, error="Choose an expiry.")
+    )
+
+    @post_load
+    def tidy(self, data, **kwargs):
+        return {"name": data["name"].strip(), "expires_at": expiry_in(data["expires_in"])}
+
+
+class ApiTokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String(metadata={"description": "The token's first characters."})
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(
+        allow_none=True, metadata={"description": "Recorded to the minute or so."}
+    )
+
+
+class NewApiTokenSchema(ApiTokenSchema):
+    token = fields.String(metadata={"description": "The token itself: shown only this once."})
 
 
 class UserSchema(Schema):

@@ -58,3 +58,24 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
     document.getElementById(focusId)?.focus();
   }
 });
+
+// Copy buttons: <button data-copy="#field" hidden> copies that field's value. They stay
+// hidden where scripts (or the clipboard) are unavailable; the field can still be selected.
+function revealCopyButtons(root) {
+  if (!navigator.clipboard) return;
+  root.querySelectorAll?.("[data-copy][hidden]").forEach((button) => { button.hidden = false; });
+}
+revealCopyButtons(document);
+document.body.addEventListener("htmx:load", (event) => revealCopyButtons(event.detail.elt));
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest?.("[data-copy]");
+  const field = button && document.querySelector(button.dataset.copy);
+  if (!field) return;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    showToast({ message: "Copied." });
+  } catch {
+    field.select();
+    showToast({ message: "Could not copy; the token is selected, copy it yourself.", level: "error" });
+  }
+});

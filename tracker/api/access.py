@@ -1,4 +1,5 @@
-"""Who is calling the API: a bearer JWT, or the browser's session plus its CSRF token."""
+"""Who is calling the API: a bearer JWT or personal API token, or the browser's session
+plus its CSRF token."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from flask_login import current_user
 
 from tracker.extensions import csrf, jwt
 from tracker.models import Origin, User
-from tracker.services import sessions
+from tracker.services import sessions, tokens
 from tracker.services.errors import Unauthorized
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class InvalidToken(Unauthorized):
+    """A bearer credential that lets nobody in: answered like a bad JWT."""
+
+    code = "invalid_token"
 
 
 def authenticate() -> None:
@@ -24,7 +31,11 @@ def authenticate() -> None:
     needs no caller (a browser's CORS preflight never carries credentials)."""
     if request.method == "OPTIONS":
         return
-    if request.headers.get("Authorization"):
+    if personal_token := _personal_token():
+        user = tokens.authenticate(personal_token)
+        if user is None:
+            raise InvalidToken("The token is unknown, revoked or expired.")
+    elif request.headers.get("Authorization"):
         verify_jwt_in_request()
         user = get_current_user()
     elif current_user.is_authenticated:
@@ -49,6 +60,20 @@ def current_session_id() -> str | None:
     """The session the caller came in through: the JWT's or the browser's."""
     user = g.get("user")
     return user.session_id if user is not None else None
+
+
+def current_api_token_id() -> int | None:
+    """The personal API token the caller came in with, if that is how they came."""
+    user = g.get("user")
+    return getattr(user, "api_token_id", None) if user is not None else None
+
+
+def _personal_token() -> str | None:
+    """``Bearer trk_…`` names a personal API token; any other bearer is a JWT."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.startswith(tokens.TOKEN_PREFIX):
+        return credentials
+    return None
 
 
 def issue_token(user: User) -> str:

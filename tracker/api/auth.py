@@ -3,19 +3,29 @@ from __future__ import annotations
 from flask import g, request
 from flask_login import logout_user
 
-from tracker.api.access import current_session_id, issue_token, login_required
+from tracker.api.access import (
+    current_api_token_id,
+    current_session_id,
+    issue_token,
+    login_required,
+)
 from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.extensions import limiter
 from tracker.schemas import (
+    ApiTokenSchema,
     MeSchema,
+    NewApiTokenSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
     PasswordConfirmationSchema,
     ProfileSchema,
     RegisterSchema,
+    TokenCreateSchema,
     TokenRequestSchema,
     TokenSchema,
     UserSchema,
 )
-from tracker.services import accounts, sessions
+from tracker.services import accounts, sessions, tokens
 
 bp = ApiBlueprint("auth_api", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -78,7 +88,10 @@ def update_me(body):
 @login_required
 def logout():
     """End the session or token this call came with; it is refused from then on."""
-    sessions.end_quietly(g.user.id, current_session_id())
+    if token_id := current_api_token_id():
+        tokens.revoke(g.user.id, token_id)
+    else:
+        sessions.end_quietly(g.user.id, current_session_id())
     logout_user()
 
 
@@ -87,7 +100,8 @@ def logout():
 @bp.errors(*MUTATION)
 @login_required
 def logout_all():
-    """End every browser session and bearer token of the account, this one included."""
+    """End every browser session and JWT of the account, this one included. Personal API
+    tokens are not sessions: they stay until revoked (DELETE /api/auth/tokens/{id})."""
     sessions.end_all(g.user.id)
     logout_user()
 
@@ -102,3 +116,50 @@ def delete_me(body):
     AniList is not told: the list there stays as it is."""
     accounts.delete_account(g.user, body["password"])
     logout_user()
+
+
+@bp.route("/password", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"])
+@bp.json_body(PasswordChangeSchema)
+@bp.response(200, PasswordChangedSchema)
+@bp.errors(*MUTATION, 422, 429, e422="The current password is wrong, or the new one is refused")
+@login_required
+def change_password(body):
+    """Change the password. Every other browser session and JWT ends (this call's stays);
+    personal API tokens keep working."""
+    ended = accounts.change_password(
+        g.user, body["current_password"], body["new_password"], current_session_id()
+    )
+    return {"message": accounts.password_changed_message(ended), "ended_sessions": ended}
+
+
+@bp.route("/tokens")
+@bp.response(200, ApiTokenSchema(many=True))
+@bp.errors(*AUTHENTICATED)
+@login_required
+def list_tokens():
+    """Your personal API tokens not revoked, newest first (the tokens themselves are
+    never shown again)."""
+    return tokens.listed(g.user.id)
+
+
+@bp.route("/tokens", methods=["POST"])
+@bp.json_body(TokenCreateSchema)
+@bp.response(201, NewApiTokenSchema)
+@bp.errors(*MUTATION)
+@login_required
+def create_token(body):
+    """Make a personal API token for a script. It is in this answer only: the server
+    keeps a hash. Send it as `Authorization: Bearer trk_…` wherever a JWT goes. A
+    personal token may make more tokens (a script can rotate its own)."""
+    token, plaintext = tokens.create(g.user.id, body["name"], body["expires_at"])
+    return {**{name: getattr(token, name) for name in ApiTokenSchema().fields}, "token": plaintext}
+
+
+@bp.route("/tokens/<id:token_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.errors(*MUTATION, 404, e404="No such token of yours (or already revoked)")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke a personal API token: it is refused from then on."""
+    tokens.revoke(g.user.id, token_id)

@@ -1,4 +1,5 @@
-"""Accounts: registration, password checks, the profile, deletion and the demo user."""
+"""Accounts: registration, password checks and changes, the profile, deletion and the demo
+user."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker import preferences, scores
 from tracker.extensions import db
-from tracker.models import User
-from tracker.services import throttle
-from tracker.services.errors import Conflict, NotFound, ServiceError, Unauthorized
+from tracker.models import PasswordReset, User
+from tracker.services import sessions, throttle
+from tracker.services.errors import Conflict, NotFound, ServiceError, Unauthorized, invalid
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo1234"
@@ -166,6 +167,51 @@ def adopt_score_format(user: User, score_format: str | None) -> None:
         return
     stored.update({"score_format": score_format, SCORE_FORMAT_FROM: "anilist"})
     user.preferences = stored
+
+
+def change_password(user: User, current: str, new: str, keep_session_id: str | None) -> int:
+    """Set ``user``'s password to ``new`` (already checked against the registration rules)
+    once ``current`` proves it is them, and end every other browser session and JWT:
+    whoever may have had the old password is out. ``keep_session_id`` (the session the
+    change came through) stays. Personal API tokens keep working; they are listed for
+    the person to revoke. Returns how many sessions were ended; refused, nothing changes."""
+    if not _matches(user.password_hash, current):
+        raise invalid("current_password", "That is not your current password.")
+    if new == current:
+        raise invalid("new_password", "Choose a password different from the current one.")
+    if new.lower() == user.username.lower():
+        raise invalid("new_password", "Choose a password that is not your username.")
+    db.session.execute(
+        update(User).where(User.id == user.id).values(password_hash=hash_password(new))
+    )
+    void_unused_resets(user.id)  # a link made for the old password must not undo this
+    return sessions.end_all(user.id, keep=keep_session_id)  # commits all three
+
+
+def void_unused_resets(user_id: int) -> None:
+    """Kill the user's reset links not used yet (left for the caller to commit): a new
+    link replaces them, and a password changed by its owner makes them pointless."""
+    db.session.execute(
+        delete(PasswordReset).where(
+            PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
+        )
+    )
+
+
+def password_changed_message(ended: int) -> str:
+    """What to tell the person after ``change_password`` ended ``ended`` other sessions."""
+    logged_out = f"; logged out {ended} other session{'' if ended == 1 else 's'}" if ended else ""
+    return (
+        f"Password changed{logged_out}. Your personal API tokens still work: check the list "
+        "and revoke any you do not recognise."
+    )
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _password_hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def ensure_demo_user() -> User:

@@ -13,12 +13,12 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from tracker.extensions import db
 from tracker.models import PasswordReset, User, utcnow
 from tracker.services import sessions
-from tracker.services.accounts import hash_password
+from tracker.services.accounts import hash_password, void_unused_resets
 from tracker.services.errors import ServiceError, invalid
 
 LIFETIME = timedelta(minutes=30)
@@ -48,11 +48,7 @@ def create_reset(user_id: int) -> str:
     """A new reset link's token (shown once, never stored); earlier unused links die."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
-    db.session.execute(
-        delete(PasswordReset).where(
-            PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
-        )
-    )
+    void_unused_resets(user_id)
     db.session.add(
         PasswordReset(
             user_id=user_id, token_hash=_digest(token), created_at=now, expires_at=now + LIFETIME

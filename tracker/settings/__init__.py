@@ -1,7 +1,8 @@
 """The settings page: one page of sections (profile, password, API tokens, AniList,
 import/export), each an htmx fragment that also answers as the whole page."""
 
-from tracker.settings import account, anilist, profile  # noqa: F401  (their routes join the blueprint)
+# Each section's routes join the blueprint when its module is imported.
+from tracker.settings import account, anilist, profile, security  # noqa: F401
 from tracker.settings.views import bp
 
 __all__ = ["bp"]
