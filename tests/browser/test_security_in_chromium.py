@@ -53,7 +53,7 @@ def test_creating_a_token_shows_it_once_then_lists_its_prefix(app, page, user_id
     log_in(page)
     page.goto("/settings#api-tokens")
     expect(page.get_by_text("No API tokens yet.")).to_be_visible()
-    page.get_by_label("Name").fill("backup script")
+    page.get_by_label("Name", exact=True).fill("backup script")
     page.get_by_label("Expires").select_option("never")
     page.get_by_role("button", name="Create token").click()
 
