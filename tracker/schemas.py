@@ -641,7 +641,9 @@ class EventSchema(Schema):
     item_id = fields.Integer()
     at = fields.DateTime()
     origin = fields.String(metadata={"enum": ["web", "api", "anilist", "import"]})
-    kind = fields.String(metadata={"enum": ["created", "updated", "deleted", "conflict"]})
+    kind = fields.String(
+        metadata={"enum": ["created", "updated", "deleted", "restored", "conflict"]}
+    )
     changes = fields.Dict(metadata={"description": "What changed: {field: [old, new]}"})
     conflict = fields.Nested(ConflictSchema, allow_none=True)
 
