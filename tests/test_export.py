@@ -163,6 +163,7 @@ def test_the_mal_export_holds_one_type_and_only_titles_with_a_mal_id(app, api):
 )
 def test_the_file_comes_as_an_attachment_named_for_its_type_and_day(api, query, filename):
     response = api.get(f"{EXPORT}{query}")
+    body_of(response)
     today = utcnow().date().isoformat()
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{filename.format(today)}"'
