@@ -88,7 +88,9 @@
       status,
     };
     for (const [name, value] of Object.entries(values)) {
-      form.querySelector(`[data-field='${name}']`).value = value ?? "";
+      const field = form.querySelector(`[data-field='${name}']`);
+      field.value = value ?? "";
+      field.disabled = !field.value; // an empty id is no id: left out, as the hand form does
     }
     close();
     form.requestSubmit();

@@ -209,8 +209,8 @@ def add():
         existing = exc.item_id if isinstance(exc, library.AlreadyInLibrary) else None
         if quick:
             response = make_response(
-                render_template("library/partials/_suggestions.html", **_add_context(),
-                                problem=_sentence(errors), existing=existing),
+                render_template("library/partials/_suggestions.html",
+                                **_add_context(existing=existing), problem=_sentence(errors)),
                 status,
             )  # fmt: skip
         else:
