@@ -773,9 +773,13 @@ def test_the_same_filter_url_loaded_directly_is_the_full_page(logged_in):
     response = logged_in.client.get("/?type=manga&sort=title")
     html = response.get_data(as_text=True)
     assert "<html" in html and titles_in(html) == ["Apothecary", "Chainsaw"]
-    filters = html.split('<form id="filters"')[1].split("</form>")[0]
+    filters = html.split('<details id="more-filters"')[1].split("</details>")[0]
     assert "selected" in one(filters, "option", value="manga")
     assert "selected" in one(filters, "option", value="title")
+    assert {one(filters, "select", id=name)["form"] for name in ("filter-type", "filter-sort")} == {
+        "filters"
+    }
+    assert "open" in html.split('<details id="more-filters"')[1].split(">")[0]
     assert "HX-Request" in response.headers["Vary"]
 
 
