@@ -709,7 +709,8 @@ def test_the_item_page_says_where_the_item_stands_with_anilist(app, htmx, logged
     item_id = add(htmx)
     set_sync_state(app, item_id, "synced")
     page = text(logged_in.client.get(f"/items/{item_id}").get_data(as_text=True))
-    assert "AniList sync Synced Saved on AniList; last synced 2024-05-17 09:30 UTC" in page
+    assert "AniList sync Saved on AniList; last synced 2024-05-17 09:30 UTC" in page
+    assert "Synced" in page.split("Your entry")[0]  # the badge by the title
 
 
 def record_conflict(app, item_id: int, changes: dict) -> None:
@@ -840,22 +841,64 @@ def test_a_page_past_the_end_says_so(htmx):
 # --- one item --------------------------------------------------------------------------------
 
 
-def test_the_item_page_shows_every_field_and_the_history(htmx, logged_in):
+def test_the_item_page_edits_in_place_with_the_rows_controls_and_one_form(htmx, logged_in):
     item_id = add(htmx, max_progress="28", status="current")
     increment(htmx, item_id)
     row_post(htmx, item_id, score="90")
     page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
-    facts = text(page)
-    for label in ("Status Watching", "Progress 1 of 28 episodes", "Score 90 / 100",
-                  "Volumes read –", "Rewatches / rereads 0", "Source Added by hand",
-                  "AniList id –", "Private no", "Notes –"):  # fmt: skip
-        assert label in facts, label
+    article = one(page, "article")
+    assert (article["hx-target"], article["hx-swap"]) == ("this", "outerHTML")
+    # The row's controls, at the top, posting to the row's routes.
+    assert one(page, "select", id=f"status-{item_id}")["hx-post"] == f"/items/{item_id}"
+    assert "selected" in one(page, "option", value="current")
+    plus = one(page, "button", id=f"increment-{item_id}")
+    assert plus["hx-post"] == f"/items/{item_id}/increment" and plus["value"] == "1"
+    assert one(page, "output", id=f"progress-{item_id}") is not None and "1 of 28" in text(page)
+    assert one(page, "input", id=f"score-{item_id}")["value"] == "90"
+    # Every other field once, in the one form; nothing is repeated in a list of facts.
+    for name in ("title", "max_progress", "progress_volumes", "repeat", "started_on",
+                 "completed_on", "cover_url", "private", "notes"):  # fmt: skip
+        assert elements(page, id=f"edit-{name}"), name
+    for name in ("status", "progress", "score"):
+        assert not elements(page, id=f"edit-{name}"), name
+    assert "Source Added by hand" in text(page) and "AniList id –" in text(page)
     history = page.split('id="history-heading"')[1]
     assert text(history).count("web") == 3
     assert "Score: – → 90" in text(history) and "Progress: 0 → 1" in text(history)
     assert "Created" in text(history)
-    for name in ("title", "progress", "max_progress", "score", "started_on", "notes"):
-        assert elements(page, id=f"edit-{name}"), name
+
+
+def test_plus_on_the_item_page_answers_the_item_block(app, htmx):
+    item_id = add(htmx, max_progress="28", status="current")
+    response = htmx.post(f"/items/{item_id}/increment", data={"by": "1"},
+                         headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert one(html, "article")["id"] == "item-detail"
+    assert one(html, "output", id=f"progress-{item_id}") is not None
+    assert "Progress: 0 → 1" in text(html.split('id="history-heading"')[1])
+    assert toast_of(response)["message"] == "Frieren: episode 1 of 28"
+    assert triggers(response)["library-changed"] is True
+    status = htmx.post(f"/items/{item_id}", data={"status": "paused"},
+                       headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert toast_of(status)["message"] == "Frieren: now Paused"
+    assert stored(app, item_id).status == "paused"
+
+
+def test_the_item_page_groups_a_run_of_plus_ones(htmx, logged_in):
+    item_id = add(htmx, max_progress="28", status="current")
+    for _ in range(14):
+        increment(htmx, item_id)
+    row_post(htmx, item_id, notes="halfway")
+    increment(htmx, item_id)
+    history = text(logged_in.client.get(f"/items/{item_id}").get_data(as_text=True).split(
+        'id="history-heading"')[1])  # fmt: skip
+    # Newest first: the lone +1, the note, then 2→14 as one entry (the first +1 also
+    # stamped the start date, so it stands alone), then the add.
+    assert history.count("Progress: 14 → 15") == 1
+    assert "Episodes 1 → 14 13 changes" in history
+    assert history.count("Progress:") == 2
+    assert "today" in history
 
 
 def test_editing_on_the_item_page_answers_the_detail_fragment(app, htmx):
@@ -902,8 +945,12 @@ def test_a_refused_edit_on_the_item_page_names_the_field(app, htmx):
     response = htmx.post(f"/items/{item_id}", data={"progress": "11"},
                          headers={"HX-Target": "item-detail"})  # fmt: skip
     assert response.status_code == 422
-    assert one(response.get_data(as_text=True), "input", id="edit-progress")["value"] == "11"
-    assert "is past the last episode (10)" in text(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    message = one(html, "p", id=f"item-{item_id}-error")
+    assert message["role"] == "alert"
+    assert one(html, "span", **{"class": "progress"})["aria-describedby"] == f"item-{item_id}-error"
+    assert "Progress: Progress 11 is past the last episode (10)" in text(html)
+    assert stored(app, item_id).progress == 0
 
 
 def test_editing_without_htmx_redirects_back_to_the_item(htmx, logged_in):

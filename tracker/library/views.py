@@ -270,6 +270,8 @@ def increment(item_id: int):
             current_user.id, item_id, by, Origin.WEB, linked=current_user.anilist_linked
         )
 
+    if _targets_detail():
+        return _detail_change(item_id, change, said_as_row=True)
     return _row_change(item_id, change)
 
 
@@ -284,7 +286,8 @@ def update(item_id: int):
 
     if is_htmx() and request.headers.get("HX-Target") == f"item-{item_id}":
         return _row_change(item_id, change)
-    return _detail_change(item_id, lambda: change().item)
+    # One control at the top of the item page sends one field; the form sends them all.
+    return _detail_change(item_id, change, said_as_row=set(request.form) <= {"status", "score"})
 
 
 @bp.delete("/items/<id:item_id>")
@@ -354,11 +357,25 @@ def _row_message(done: library.Change) -> str:
     return f"{item.title}: {', '.join(parts)}" if parts else f"Saved {item.title}"
 
 
+def _targets_detail() -> bool:
+    """Whether a control on the item page sent this (it swaps the whole item block)."""
+    return is_htmx() and request.headers.get("HX-Target") == "item-detail"
+
+
 def _detail_change(
-    item_id: int, change: Callable[[], LibraryItem], *, saved: str = "Saved {title}"
+    item_id: int,
+    change: Callable[[], LibraryItem | library.Change],
+    *,
+    saved: str = "Saved {title}",
+    said_as_row: bool = False,
 ) -> Response:
+    """The item block after ``change``; a change from a control at the top (status, −/+,
+    score: ``said_as_row``) is said as the row says it."""
     try:
-        item = change()
+        done = change()
+        item = done.item if isinstance(done, library.Change) else done
+        if said_as_row and isinstance(done, library.Change):
+            saved = _row_message(done).replace("{", "{{").replace("}", "}}")
     except (NotFound, Conflict):
         raise
     except (ValidationError, ServiceError) as exc:
@@ -384,7 +401,7 @@ def _detail_page(
         "library/partials/_detail.html",
         status=status,
         item=item,
-        history=history.for_item(item),
+        history=history.for_page(item),
         values=values or {},
         errors=errors or {},
     )
