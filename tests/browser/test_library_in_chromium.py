@@ -352,3 +352,20 @@ def test_pages_and_swaps_raise_no_content_security_policy_violations(page, add_i
     violations = [text for text in page.console_errors if "Content Security Policy" in text]
     assert violations == []
     assert [text for text in page.console_errors if text.startswith("pageerror")] == []
+
+
+def test_the_item_page_changes_progress_in_place_and_groups_the_clicks(page, add_item):
+    item_id = add_item(status="current", max_progress=28, progress=2)
+    log_in(page)
+    page.goto(f"/items/{item_id}")
+    mark_the_document(page)
+    for expected in ("3", "4", "5"):
+        page.get_by_role("button", name="One episode more of Frieren").click()
+        expect(page.locator(f"#progress-{item_id}")).to_have_text(expected)
+    history = page.locator("#history-heading").locator("..")
+    expect(history).to_contain_text("Episodes 2 → 5")
+    expect(history).to_contain_text("3 changes")
+    page.get_by_label("Status of Frieren").select_option("paused")
+    expect(toast(page, "Frieren: now Paused")).to_be_visible()
+    expect(page.get_by_label("Notes")).to_be_visible()  # the form is there, once
+    assert_no_reload(page)
