@@ -996,3 +996,17 @@ def test_the_navigation_links_every_page_and_marks_the_current_one(logged_in):
 def test_the_settings_page_needs_a_login(client):
     response = client.get("/settings")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_rows_and_the_item_page_say_when_a_title_aired_and_what_it_is(app, htmx, logged_in):
+    seed_media(app, season="fall", synopsis="An elf mage outlives her party.\n\nThen travels.",
+               genres=["Adventure", "Fantasy"], studios=["Madhouse"])  # fmt: skip
+    item_id = add(htmx, title="Frieren", source="anilist", anilist_id="154587")
+    add(htmx, title="Homemade")
+    listing = logged_in.client.get("/").get_data(as_text=True)
+    row = listing.split(f'<tr id="item-{item_id}"')[1].split("</tr>")[0]
+    assert "Anime · TV · Fall 2023" in text(row)
+    page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
+    assert "Anime · TV · Fall 2023 · 28 episodes" in text(page)
+    assert "An elf mage outlives her party." in text(page)
+    assert "Adventure Fantasy" in text(page) and "Studio Madhouse" in text(page)

@@ -369,7 +369,7 @@ def _detail_change(
     saved: str = "Saved {title}",
     said_as_row: bool = False,
 ) -> Response:
-    """The item block after ``change``; a change from a control at the top (status, −/+,
+    """The item block after ``change``; a change from a control at the top (status, minus and plus,
     score: ``said_as_row``) is said as the row says it."""
     try:
         done = change()
