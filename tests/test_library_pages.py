@@ -95,9 +95,17 @@ def seed_media(app, title="Frieren: Beyond Journey's End", **fields) -> None:
         db.session.commit()
 
 
-def pick_form(pick_url: str) -> dict[str, str]:
-    """The add form's fields as a picked suggestion's link carries them."""
-    return {key: values[0] for key, values in parse_qs(urlsplit(pick_url).query).items()}
+def pick_form(option: dict[str, str], status: str = "planning") -> dict[str, str]:
+    """What the search bar posts for a suggestion (static/js/combobox.js reads these and
+    leaves out the empty ones)."""
+    fields = ("title", "type", "source", "anilist_id", "mangadex_id", "cover_url", "max_progress")
+    values = {name: unescape(option["data-" + name.replace("_", "-")]) for name in fields}
+    return {"status": status, **{name: value for name, value in values.items() if value}}
+
+
+def options(html: str) -> list[dict[str, str]]:
+    """The suggestions' options for catalogue titles (not the one that adds by hand)."""
+    return [found for found in elements(html, "li", role="option") if "data-by-hand" not in found]
 
 
 def stored(app, item_id: int) -> LibraryItem | None:
@@ -181,7 +189,30 @@ def test_the_summary_counts_titles_by_status(htmx, logged_in):
     add(htmx, title="B", status="current")
     add(htmx, title="C", status="completed")
     summary = logged_in.client.get("/library/summary", headers={"HX-Request": "true"})
-    assert text(summary.get_data(as_text=True)) == "3 titles · 2 watching / reading · 1 completed"
+    html = summary.get_data(as_text=True)
+    assert text(html) == "All 3 Watching / Reading 2 Completed 1"
+    assert one(html, "a", aria_current="page")["href"] == "/"
+
+
+def test_the_status_tabs_filter_the_list_and_mark_the_current_one(htmx, logged_in):
+    add(htmx, title="A", status="current")
+    add(htmx, title="C", status="completed")
+    page = logged_in.client.get("/?type=anime").get_data(as_text=True)
+    tab = one(page, "a", href="/?type=anime&status=completed")
+    assert tab["hx-get"] == tab["href"] and tab["hx-push-url"] == "true"
+    assert tab["hx-target"] == "#library-list" and "aria-current" not in tab
+    answer = htmx.get("/?type=anime&status=completed").get_data(as_text=True)
+    assert titles_in(answer) == ["C"]
+    tabs = one(answer, "nav", id="status-tabs")
+    assert tabs["hx-swap-oob"] == "true"  # the tabs follow the list
+    assert one(answer, "a", aria_current="page")["href"] == "/?type=anime&status=completed"
+    assert one(answer, "input", name="status")["value"] == "completed"
+
+
+def test_the_tabs_asked_again_keep_the_filters_of_the_page(htmx):
+    add(htmx, title="A", status="current")
+    html = htmx.get("/library/summary?status=current&q=a").get_data(as_text=True)
+    assert one(html, "a", aria_current="page")["href"] == "/?status=current&q=a"
 
 
 # --- progress ----------------------------------------------------------------------
@@ -371,10 +402,10 @@ def test_adding_by_hand_answers_a_fresh_form_and_the_new_row_on_top(app, htmx):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert one(html, "input", id="add-title")["value"] == ""
-    assert one(html, "input", id="add-search")["value"] == ""
+    assert one(html, "details", id="add-panel")
     assert one(html, "tbody")["hx-swap-oob"] == "afterbegin:#rows"
     assert "of 12" in text(html)
-    assert toast_of(response) == {"message": "Added Homemade", "level": "success"}
+    assert toast_of(response) == {"message": "Added Homemade as Planning", "level": "success"}
     assert triggers(response)["library-changed"] is True
     item = stored(app, row_id(html))
     assert (item.title, item.media_id, item.max_progress_override) == ("Homemade", None, 12)
@@ -386,21 +417,66 @@ def test_adding_without_a_title_shows_the_error_inline(htmx):
     html = response.get_data(as_text=True)
     assert one(html, "input", id="add-title")["aria-invalid"] == "true"
     assert one(html, "p", id="add-title-error")["role"] == "alert"
-    assert one(html, "input", id="add-search")["value"] == "typed"  # the search is kept
+    assert "open" in one(html, "details", id="add-panel")  # the form stays in sight
     assert toast_of(response)["level"] == "error"
 
 
 def test_adding_a_duplicate_shows_the_conflict_inline(app, htmx):
     seed_media(app)
     form = {"title": "Frieren", "type": "anime", "source": "anilist", "anilist_id": "154587"}
-    add(htmx, **form)
+    first = add(htmx, **form)
     response = htmx.post("/items", data=form)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert one(html, "p", id="add-form-error")["role"] == "alert"
-    assert "That title is already in your library." in text(html)
+    assert "“Frieren” is already in your library. Open it in your library" in text(html)
+    assert one(html, "a", href=f"/items/{first}")
     assert one(html, "input", name="anilist_id")["value"] == "154587"  # the pick is kept
-    assert toast_of(response)["message"] == "That title is already in your library."
+    assert toast_of(response)["message"] == "“Frieren” is already in your library."
+
+
+@pytest.mark.parametrize("again", ["Homemade", "  homemade ", "ＨＯＭＥＭＡＤＥ"])
+def test_a_title_typed_by_hand_twice_is_refused_with_a_link(app, htmx, again):
+    first = add(htmx, title="Homemade", type="manga")
+    response = htmx.post("/items", data={"title": again, "type": "manga"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "“Homemade” is already in your library." in text(html)
+    assert one(html, "a", href=f"/items/{first}")
+    with app.app_context():
+        assert db.session.query(LibraryItem).count() == 1
+
+
+def test_the_same_title_typed_as_the_other_type_is_a_different_title(htmx):
+    add(htmx, title="Homemade", type="manga")
+    add(htmx, title="Homemade", type="anime")
+
+
+def test_adding_from_the_search_bar_answers_the_suggestions_put_away_and_the_row(app, htmx):
+    response = htmx.post(
+        "/items", data={"title": "Homemade", "type": "anime", "status": "current"},
+        headers={"HX-Target": "suggestions"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert one(html, "div", id="suggestions")
+    assert "hidden" in one(html, "ul", role="listbox")
+    assert one(html, "tbody")["hx-swap-oob"] == "afterbegin:#rows"
+    assert not elements(html, "details")
+    assert toast_of(response)["message"] == "Added Homemade as Watching"
+    assert stored(app, row_id(html)).status == "current"
+
+
+def test_a_duplicate_from_the_search_bar_says_so_in_the_suggestions(htmx):
+    first = add(htmx, title="Homemade")
+    response = htmx.post("/items", data={"title": "homemade", "type": "anime"},
+                         headers={"HX-Target": "suggestions"})  # fmt: skip
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert one(html, "div", id="suggestions")
+    assert one(html, "p", role="alert")
+    assert "“Homemade” is already in your library. Open it in your library" in text(html)
+    assert one(html, "a", href=f"/items/{first}")
 
 
 def test_adding_without_htmx_redirects_to_the_library(htmx, logged_in):
@@ -446,17 +522,34 @@ def test_suggestions_list_catalogue_matches_as_a_fragment(search_app, searcher):
     response = suggest(searcher, "q=frie&type=anime")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert one(html, "div")["id"] == "suggestions"
+    assert elements(html, "div")[0]["id"] == "suggestions"
     assert "Frieren: Beyond Journey's End" in text(html)
     assert "Anime · TV · 2023 · 28 episodes · AniList" in text(html)
-    pick = one(html, "a", hx_target="#add-form")
-    assert pick["hx-get"] == pick["href"]
+    (option,) = options(html)
+    assert option["aria-selected"] == "false" and option["id"] == "suggestion-1"
+    assert one(html, "ul", role="listbox")["id"] == "suggestion-list"
+    by_hand = one(html, "li", id="suggestion-by-hand")
+    assert by_hand["role"] == "option" and by_hand["data-title"] == "frie"
+
+
+@pytest.mark.usefixtures("remote_knows_nothing")
+def test_suggestions_search_anime_and_manga_together_with_a_chip(search_app, searcher):
+    seed_media(search_app)
+    seed_media(search_app, "Frieren (manga)", external_id="118586", anilist_id=118586,
+               media_type="manga", episodes=None, chapters=140, format="MANGA")  # fmt: skip
+    html = suggest(searcher, "q=frie").get_data(as_text=True)
+    assert sorted(option["data-type"] for option in options(html)) == ["anime", "manga"]
+    chips = sorted(c["class"] for c in elements(html, "span") if "chip" in c.get("class", ""))
+    assert chips == ["chip chip-anime", "chip chip-manga"]
 
 
 @pytest.mark.usefixtures("remote_knows_nothing")
 def test_suggestions_say_when_nothing_matches(searcher):
     html = suggest(searcher, "q=zzz").get_data(as_text=True)
     assert "Nothing in the catalogue or on AniList matches “zzz”" in text(html)
+    assert options(html) == []
+    assert one(html, "li", role="option")["data-title"] == "zzz"  # "Add “zzz” by hand…"
+    assert "Add “zzz” by hand" in text(html)
 
 
 @pytest.mark.usefixtures("remote_knows_nothing")
@@ -471,14 +564,19 @@ def test_suggestions_mark_titles_already_in_the_library(search_app, searcher):
     add(searcher, title="Frieren", source="anilist", anilist_id="154587")
     html = suggest(searcher, "q=frie").get_data(as_text=True)
     assert "In your library" in text(html)
-    assert not elements(html, "a", hx_target="#add-form")
+    # Adding it again is refused with a link to it (the row's add says where it is).
+    response = searcher.post("/items", data=pick_form(options(html)[0]),
+                             headers={"HX-Target": "suggestions"})  # fmt: skip
+    assert response.status_code == 409
+    assert "Open it in your library" in text(response.get_data(as_text=True))
 
 
 @pytest.mark.usefixtures("remote_knows_nothing")
 def test_picking_a_suggestion_fills_the_add_form_and_puts_the_list_away(search_app, searcher):
     seed_media(search_app)
-    pick_url = one(suggest(searcher, "q=frie").get_data(as_text=True), "a")["href"]
-    response = searcher.get(unescape(pick_url))
+    option = options(suggest(searcher, "q=frie").get_data(as_text=True))[0]
+    fields = {k: v for k, v in pick_form(option).items() if k != "status"}
+    response = searcher.get("/items/new", query_string=fields)
     html = response.get_data(as_text=True)
     assert one(html, "form")["id"] == "add-form"
     assert one(html, "input", id="add-title")["value"] == "Frieren: Beyond Journey's End"
@@ -493,9 +591,10 @@ def test_picking_a_suggestion_fills_the_add_form_and_puts_the_list_away(search_a
 @pytest.mark.usefixtures("remote_knows_nothing")
 def test_adding_a_picked_suggestion_links_the_catalogue_entry(search_app, searcher):
     seed_media(search_app)
-    pick_url = unescape(one(suggest(searcher, "q=frie").get_data(as_text=True), "a")["href"])
-    response = searcher.post("/items", data=pick_form(pick_url))
-    assert toast_of(response)["message"] == "Added Frieren: Beyond Journey's End"
+    option = options(suggest(searcher, "q=frie").get_data(as_text=True))[0]
+    response = searcher.post("/items", data=pick_form(option),
+                             headers={"HX-Target": "suggestions"})  # fmt: skip
+    assert toast_of(response)["message"] == "Added Frieren: Beyond Journey's End as Planning"
     item = stored(search_app, row_id(response.get_data(as_text=True)))
     with search_app.app_context():
         media = db.session.get(LibraryItem, item.id).media
@@ -508,7 +607,7 @@ def test_the_suggestions_url_loaded_directly_is_a_full_page(search_app, searcher
     seed_media(search_app)
     page = searcher.browser.client.get("/suggestions?q=frie").get_data(as_text=True)
     assert "<html" in page and "Frieren: Beyond Journey's End" in text(page)
-    assert one(page, "input", id="add-search")["value"] == "frie"
+    assert "Titles matching “frie”" in text(page)
 
 
 def test_suggestions_come_from_anilist_on_a_local_miss(searcher, fake_anilist):
@@ -520,7 +619,7 @@ def test_suggestions_come_from_anilist_on_a_local_miss(searcher, fake_anilist):
 
 def test_picking_an_anilist_suggestion_fills_in_its_id_cover_and_total(searcher):
     html = suggest(searcher, "q=cowboy bebop&type=anime").get_data(as_text=True)
-    picks = [pick_form(unescape(a["href"])) for a in elements(html, "a", hx_target="#add-form")]
+    picks = [pick_form(option) for option in options(html)]
     (form,) = [pick for pick in picks if pick["title"] == "Cowboy Bebop"]
     assert (form["source"], form["anilist_id"], form["max_progress"]) == ("anilist", "1", "26")
     assert form["cover_url"].endswith("/bx1.jpg")
@@ -610,7 +709,8 @@ def test_the_item_page_says_where_the_item_stands_with_anilist(app, htmx, logged
     item_id = add(htmx)
     set_sync_state(app, item_id, "synced")
     page = text(logged_in.client.get(f"/items/{item_id}").get_data(as_text=True))
-    assert "AniList sync Synced Saved on AniList; last synced 2024-05-17 09:30 UTC" in page
+    assert "AniList sync Saved on AniList; last synced 2024-05-17 09:30 UTC" in page
+    assert "Synced" in page.split("Your entry")[0]  # the badge by the title
 
 
 def record_conflict(app, item_id: int, changes: dict) -> None:
@@ -674,9 +774,13 @@ def test_the_same_filter_url_loaded_directly_is_the_full_page(logged_in):
     response = logged_in.client.get("/?type=manga&sort=title")
     html = response.get_data(as_text=True)
     assert "<html" in html and titles_in(html) == ["Apothecary", "Chainsaw"]
-    filters = html.split('<form id="filters"')[1].split("</form>")[0]
+    filters = html.split('<details id="more-filters"')[1].split("</details>")[0]
     assert "selected" in one(filters, "option", value="manga")
     assert "selected" in one(filters, "option", value="title")
+    assert {one(filters, "select", id=name)["form"] for name in ("filter-type", "filter-sort")} == {
+        "filters"
+    }
+    assert "open" in html.split('<details id="more-filters"')[1].split(">")[0]
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -705,14 +809,15 @@ def test_filters_and_sorting_choose_the_rows(htmx, query, expected):
 def test_paging_links_keep_the_filters_and_push_the_url(htmx):
     first = htmx.get("/?sort=title&per_page=2").get_data(as_text=True)
     assert titles_in(first) == ["Apothecary", "Bocchi"]
-    link = one(first, "a", rel="next")
+    link, bottom = elements(first, "a", rel="next")  # the pager is above and below the list
+    assert link == bottom
     assert link["hx-push-url"] == "true" and link["hx-target"] == "#library-list"
     assert parse_qs(urlsplit(unescape(link["href"])).query) == {
         "sort": ["title"], "per_page": ["2"], "page": ["2"]}  # fmt: skip
     second = htmx.get(unescape(link["href"])).get_data(as_text=True)
     assert titles_in(second) == ["Chainsaw"]
     assert "Page 2 of 2" in text(second)
-    previous = urlsplit(unescape(one(second, "a", rel="prev")["href"]))
+    previous = urlsplit(unescape(elements(second, "a", rel="prev")[0]["href"]))
     assert previous.path == "/"
     assert parse_qs(previous.query) == {"sort": ["title"], "per_page": ["2"]}
 
@@ -736,22 +841,64 @@ def test_a_page_past_the_end_says_so(htmx):
 # --- one item --------------------------------------------------------------------------------
 
 
-def test_the_item_page_shows_every_field_and_the_history(htmx, logged_in):
+def test_the_item_page_edits_in_place_with_the_rows_controls_and_one_form(htmx, logged_in):
     item_id = add(htmx, max_progress="28", status="current")
     increment(htmx, item_id)
     row_post(htmx, item_id, score="90")
     page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
-    facts = text(page)
-    for label in ("Status Watching", "Progress 1 of 28 episodes", "Score 90 / 100",
-                  "Volumes read –", "Rewatches / rereads 0", "Source Added by hand",
-                  "AniList id –", "Private no", "Notes –"):  # fmt: skip
-        assert label in facts, label
+    article = one(page, "article")
+    assert (article["hx-target"], article["hx-swap"]) == ("this", "outerHTML")
+    # The row's controls, at the top, posting to the row's routes.
+    assert one(page, "select", id=f"status-{item_id}")["hx-post"] == f"/items/{item_id}"
+    assert "selected" in one(page, "option", value="current")
+    plus = one(page, "button", id=f"increment-{item_id}")
+    assert plus["hx-post"] == f"/items/{item_id}/increment" and plus["value"] == "1"
+    assert one(page, "output", id=f"progress-{item_id}") is not None and "1 of 28" in text(page)
+    assert one(page, "input", id=f"score-{item_id}")["value"] == "90"
+    # Every other field once, in the one form; nothing is repeated in a list of facts.
+    for name in ("title", "max_progress", "progress_volumes", "repeat", "started_on",
+                 "completed_on", "cover_url", "private", "notes"):  # fmt: skip
+        assert elements(page, id=f"edit-{name}"), name
+    for name in ("status", "progress", "score"):
+        assert not elements(page, id=f"edit-{name}"), name
+    assert "Source Added by hand" in text(page) and "AniList id –" in text(page)
     history = page.split('id="history-heading"')[1]
     assert text(history).count("web") == 3
     assert "Score: – → 90" in text(history) and "Progress: 0 → 1" in text(history)
     assert "Created" in text(history)
-    for name in ("title", "progress", "max_progress", "score", "started_on", "notes"):
-        assert elements(page, id=f"edit-{name}"), name
+
+
+def test_plus_on_the_item_page_answers_the_item_block(app, htmx):
+    item_id = add(htmx, max_progress="28", status="current")
+    response = htmx.post(f"/items/{item_id}/increment", data={"by": "1"},
+                         headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert one(html, "article")["id"] == "item-detail"
+    assert one(html, "output", id=f"progress-{item_id}") is not None
+    assert "Progress: 0 → 1" in text(html.split('id="history-heading"')[1])
+    assert toast_of(response)["message"] == "Frieren: episode 1 of 28"
+    assert triggers(response)["library-changed"] is True
+    status = htmx.post(f"/items/{item_id}", data={"status": "paused"},
+                       headers={"HX-Target": "item-detail"})  # fmt: skip
+    assert toast_of(status)["message"] == "Frieren: now Paused"
+    assert stored(app, item_id).status == "paused"
+
+
+def test_the_item_page_groups_a_run_of_plus_ones(htmx, logged_in):
+    item_id = add(htmx, max_progress="28", status="current")
+    for _ in range(14):
+        increment(htmx, item_id)
+    row_post(htmx, item_id, notes="halfway")
+    increment(htmx, item_id)
+    history = text(logged_in.client.get(f"/items/{item_id}").get_data(as_text=True).split(
+        'id="history-heading"')[1])  # fmt: skip
+    # Newest first: the lone +1, the note, then 2→14 as one entry (the first +1 also
+    # stamped the start date, so it stands alone), then the add.
+    assert history.count("Progress: 14 → 15") == 1
+    assert "Episodes 1 → 14 13 changes" in history
+    assert history.count("Progress:") == 2
+    assert "today" in history
 
 
 def test_editing_on_the_item_page_answers_the_detail_fragment(app, htmx):
@@ -798,8 +945,12 @@ def test_a_refused_edit_on_the_item_page_names_the_field(app, htmx):
     response = htmx.post(f"/items/{item_id}", data={"progress": "11"},
                          headers={"HX-Target": "item-detail"})  # fmt: skip
     assert response.status_code == 422
-    assert one(response.get_data(as_text=True), "input", id="edit-progress")["value"] == "11"
-    assert "is past the last episode (10)" in text(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    message = one(html, "p", id=f"item-{item_id}-error")
+    assert message["role"] == "alert"
+    assert one(html, "span", **{"class": "progress"})["aria-describedby"] == f"item-{item_id}-error"
+    assert "Progress: Progress 11 is past the last episode (10)" in text(html)
+    assert stored(app, item_id).progress == 0
 
 
 def test_editing_without_htmx_redirects_back_to_the_item(htmx, logged_in):
@@ -845,3 +996,17 @@ def test_the_navigation_links_every_page_and_marks_the_current_one(logged_in):
 def test_the_settings_page_needs_a_login(client):
     response = client.get("/settings")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_rows_and_the_item_page_say_when_a_title_aired_and_what_it_is(app, htmx, logged_in):
+    seed_media(app, season="fall", synopsis="An elf mage outlives her party.\n\nThen travels.",
+               genres=["Adventure", "Fantasy"], studios=["Madhouse"])  # fmt: skip
+    item_id = add(htmx, title="Frieren", source="anilist", anilist_id="154587")
+    add(htmx, title="Homemade")
+    listing = logged_in.client.get("/").get_data(as_text=True)
+    row = listing.split(f'<tr id="item-{item_id}"')[1].split("</tr>")[0]
+    assert "Anime · TV · Fall 2023" in text(row)
+    page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
+    assert "Anime · TV · Fall 2023 · 28 episodes" in text(page)
+    assert "An elf mage outlives her party." in text(page)
+    assert "Adventure Fantasy" in text(page) and "Studio Madhouse" in text(page)

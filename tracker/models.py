@@ -214,6 +214,12 @@ class Media(db.Model):
     volumes: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(24))
     year: Mapped[int | None] = mapped_column(Integer)
+    # AniList's season (winter, spring, summer, fall) for anime; plain-text synopsis;
+    # genre and main studio names.
+    season: Mapped[str | None] = mapped_column(String(8))
+    synopsis: Mapped[str | None] = mapped_column(Text)
+    genres: Mapped[list[str] | None] = mapped_column(JSON)
+    studios: Mapped[list[str] | None] = mapped_column(JSON)
     next_airing_episode: Mapped[int | None] = mapped_column(Integer)
     next_airing_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -33,6 +33,8 @@ SORT_KEYS = ("updated", "title", "progress", "score", "created")
 # A list's sort: a key, ``-`` first for descending.
 LIST_SORTS = (*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS))
 MAX_DISPLAY_NAME = 80
+# How the library list is laid out: rows with covers, dense rows, or a grid of posters.
+LIBRARY_VIEWS = ("list", "compact", "grid")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Preferences:
     score_format: str = scores.DEFAULT_FORMAT
     timezone: str = "UTC"
     default_sort: str = "-updated"
+    library_view: str = "list"
 
 
 DEFAULTS = Preferences()
@@ -51,6 +54,7 @@ _ALLOWED = {
     "score_format": frozenset(scores.FORMATS),
     "timezone": _TIME_ZONES,
     "default_sort": frozenset(LIST_SORTS),
+    "library_view": frozenset(LIBRARY_VIEWS),
 }
 
 

@@ -97,7 +97,7 @@ def test_undo_remove_brings_the_row_back_in_its_place(page, add_item):
     expect(rows(page)).to_have_count(3)
     expect(rows(page).nth(1)).to_contain_text("Second")
     expect(page.locator("#toasts")).to_contain_text("Restored Second")
-    expect(page.locator("#library-summary")).to_contain_text("3 titles")
+    expect(page.locator("#status-tabs .tab").first).to_contain_text("All 3")
     page.reload()
     expect(rows(page)).to_have_count(3)
 

@@ -660,6 +660,21 @@ def test_the_recorded_media_answer_normalises() -> None:
     assert "Yorimoi" in media["synonyms"]
     assert media["cover_url"].endswith("/cover/medium/bx99426-ti5BL69Ip3kZ.png")
     assert media["next_airing_at"] is None
+    assert media["season"] == "winter"
+    assert media["genres"] == ["Adventure", "Comedy", "Drama"]
+    assert media["synopsis"].startswith("Mari Tamaki is in her second year of high school")
+    assert "<" not in media["synopsis"]
+    assert media["studios"] == []  # the recording did not ask for them
+
+
+def test_a_description_loses_its_markup_and_keeps_its_paragraphs() -> None:
+    raw = {"id": 1, "type": "ANIME", "studios": {"nodes": [{"name": "Madhouse"}, {}]},
+           "description": "A <i>mage</i> &amp; her friends.<br><br>\n(Source: Crunchyroll)",
+           "genres": ["Fantasy", None]}  # fmt: skip
+    media = normalise_media(raw)
+    assert media["synopsis"] == "A mage & her friends.\n\n(Source: Crunchyroll)"
+    assert (media["genres"], media["studios"]) == (["Fantasy"], ["Madhouse"])
+    assert normalise_media({"id": 1, "type": "MANGA", "description": "  "})["synopsis"] is None
 
 
 def test_the_recorded_save_answer_normalises() -> None:

@@ -91,6 +91,7 @@ def make_media(
     start: tuple[int | None, int | None, int | None] = (None, None, None),
     season: str | None = None,
     next_airing: tuple[int, int] | None = None,
+    studios: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A catalogue record with the fields and nesting of AniList's ``Media``."""
     kind = type.lower()
@@ -126,6 +127,7 @@ def make_media(
         ),
         "isAdult": False,
         "genres": [],
+        "studios": {"nodes": [{"name": name} for name in studios]},
         "averageScore": None,
         "description": None,
     }

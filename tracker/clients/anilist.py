@@ -8,6 +8,8 @@ plain, snake_case records; ``execute`` is the one place that talks HTTP.
 from __future__ import annotations
 
 import copy
+import html
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -47,8 +49,12 @@ fragment MediaFields on Media {
   episodes
   chapters
   volumes
+  season
   seasonYear
   startDate { year }
+  description(asHtml: false)
+  genres
+  studios(isMain: true) { nodes { name } }
   nextAiringEpisode { episode airingAt }
 }
 """
@@ -505,6 +511,21 @@ def _reading(what: str) -> Iterator[None]:
         raise BadResponse(f"unexpected {what}: {type(exc).__name__} {exc}") from exc
 
 
+_TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+MAX_SYNOPSIS = 5000
+
+
+def plain_text(description: Any) -> str | None:
+    """AniList's description without its markup (``<br>``, ``<i>`` even with
+    ``asHtml: false``) and entities, blank lines kept as paragraph breaks."""
+    if not isinstance(description, str) or not description.strip():
+        return None
+    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", description)))
+    text = re.sub(r"\n{3,}", "\n\n", text.replace("\r", "")).strip()
+    return text[:MAX_SYNOPSIS] or None
+
+
 def normalise_media(media: Mapping[str, Any]) -> MediaRecord:
     title = media.get("title") or {}
     cover = media.get("coverImage") or {}
@@ -531,6 +552,14 @@ def normalise_media(media: Mapping[str, Any]) -> MediaRecord:
         "status": _lower(media.get("status")),
         # Manga have no season: fall back to the start date.
         "year": media.get("seasonYear") or start.get("year"),
+        "season": _lower(media.get("season")),
+        "synopsis": plain_text(media.get("description")),
+        "genres": [g for g in media.get("genres") or [] if isinstance(g, str) and g],
+        "studios": [
+            node["name"]
+            for node in (media.get("studios") or {}).get("nodes") or []
+            if isinstance(node, dict) and isinstance(node.get("name"), str)
+        ],
         "next_airing_episode": airing.get("episode"),
         "next_airing_at": airing.get("airingAt"),
     }

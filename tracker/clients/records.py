@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class Titles(TypedDict):
@@ -34,5 +34,9 @@ class MediaRecord(TypedDict):
     volumes: int | None
     status: str | None
     year: int | None
+    season: NotRequired[str | None]  # "winter" … "fall"; anime on AniList only
+    synopsis: NotRequired[str | None]  # plain text
+    genres: NotRequired[list[str]]
+    studios: NotRequired[list[str]]  # the main studios' names
     next_airing_episode: int | None
     next_airing_at: int | None  # unix seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint
@@ -106,6 +107,31 @@ def item_title(item: LibraryItem) -> str:
     return title_in(media, preferences.current().title_language)
 
 
+def time_span(since: datetime, until: datetime) -> str:
+    """When a run of changes happened, in the person's zone: ``today 20:05`` to
+    ``20:40 Europe/Paris`` (an en dash between), the date instead of "today" on another
+    day, and both times in full across days."""
+    name = preferences.current().timezone
+    here = preferences.zone(name)
+    start, end = (_aware(moment).astimezone(here) for moment in (since, until))
+    if start.date() != end.date():
+        return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {name}"
+    day = "today" if end.date() == datetime.now(here).date() else f"{end:%Y-%m-%d}"
+    return f"{day} {start:%H:%M}–{end:%H:%M} {name}"
+
+
+def aired(media: Any) -> str:
+    """When a title came out, as a row says it: ``Fall 2023``, or the year alone."""
+    if media is None or not media.year:
+        return ""
+    season = (media.season or "").capitalize()
+    return f"{season} {media.year}" if season else str(media.year)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 # --- scores in the person's format (tracker/scores.py) ---------------------------------
 
 
@@ -202,8 +228,8 @@ def conflict_resolution(conflict: ConflictView) -> str:
 def register_template_helpers(bp: Blueprint) -> None:
     helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
                conflict_summary, conflict_resolution, keep_label, health_badge,
-               unit_for, item_title, local_time, score_label, score_words, score_value,
-               score_choices, score_bounds, score_scale)  # fmt: skip
+               unit_for, item_title, local_time, time_span, aired, score_label, score_words,
+               score_value, score_choices, score_bounds, score_scale)  # fmt: skip
     for helper in helpers:
         bp.add_app_template_global(helper)
     bp.add_app_template_global(preferences.current, "current_preferences")

@@ -39,7 +39,7 @@ from tracker.schemas import (
     first_messages,
     load_form,
 )
-from tracker.services import catalog, history, library
+from tracker.services import accounts, catalog, history, library
 from tracker.services.errors import Conflict, Invalid, NotFound, ServiceError
 
 bp = Blueprint("library", __name__)
@@ -71,24 +71,61 @@ RESOLVED = {"local": "{title}: conflict resolved with the value from here",
 @login_required
 def index():
     query, ignored = _list_query(request.args)
+    return _list_page(query, ignored, preferences.current().library_view)
+
+
+@bp.post("/library/view")
+@login_required
+def change_view():
+    """Dense rows, rows with covers or posters, kept for the person; answers the list as
+    the filters sent along (``hx-include``) choose it."""
+    view = request.form.get("view", "")
+    if view not in preferences.LIBRARY_VIEWS:
+        raise Invalid(f"Choose one of: {', '.join(preferences.LIBRARY_VIEWS)}.")
+    accounts.update_profile(current_user.id, {"library_view": view})
+    query, ignored = _list_query(request.form)
+    if not is_htmx():
+        return redirect(_page_url(query, query["page"]), 303)
+    return _list_page(query, ignored, view)
+
+
+def _list_page(query: dict, ignored: list[str], view: str) -> Response:
     page = library.list_items(current_user.id, **query)
+    summary = library.summary(current_user.id)
     return render(
         "library/index.html",
         "library/partials/_list.html",
         **_list_context(page, query, ignored),
-        summary=library.summary(current_user.id),
+        summary=summary,
+        tabs=_tabs(query, summary),
+        oob_tabs=is_htmx(),
+        view=view,
         # Only the full page has the filters; an htmx swap of the list skips the query.
         custom_lists=[] if is_htmx() else library.custom_lists(current_user.id),
-        **_add_context(),
+        **_add_context(values={"type": query.get("type") or ""}),
     )
 
 
 @bp.get("/library/summary")
 @login_required
 def summary():
+    """The status tabs again, for the filters the page holds (sent with ``hx-include``)."""
+    query, _ignored = _list_query(request.args)
+    counts = library.summary(current_user.id)
     return render_template(
-        "library/partials/_summary.html", summary=library.summary(current_user.id)
+        "library/partials/_tabs.html", summary=counts, query=query, tabs=_tabs(query, counts)
     )
+
+
+def _tabs(query: dict, summary: dict) -> list[tuple[str, int, str]]:
+    """(status, count, url) for "all" ("") and each status with titles, or chosen."""
+    shown = [""] + [s for s in display.STATUS_ORDER
+                    if summary["by_status"].get(s) or s == query.get("status")]  # fmt: skip
+    return [
+        (status, summary["by_status"].get(status, 0) if status else summary["total"],
+         _page_url({**query, "status": status or None}, 1))
+        for status in shown
+    ]  # fmt: skip
 
 
 def _list_query(args: Mapping[str, str]) -> tuple[dict, list[str]]:
@@ -118,7 +155,8 @@ def _list_context(page: library.Page, query: dict, ignored: list[str]) -> dict:
 
 def _page_url(query: dict, number: int) -> str:
     defaults = {**DEFAULT_QUERY, "sort": preferences.current().default_sort}
-    args = {k: v for k, v in {**query, "page": number}.items() if defaults.get(k) != v}
+    args = {k: v for k, v in {**query, "page": number}.items()
+            if defaults.get(k) != v and v is not None}  # fmt: skip
     return url_for("library.index", **args)
 
 
@@ -128,7 +166,9 @@ def _page_url(query: dict, number: int) -> str:
 @bp.get("/suggestions")
 @login_required
 def suggest():
-    """Local catalogue first, AniList on a miss; a source that did not answer is named."""
+    """Local catalogue first, AniList on a miss; a source that did not answer is named.
+    Anime and manga together unless the URL names a type (the page's search bar does
+    not: a chip on each suggestion says which it is)."""
     q = request.args.get("q", "").strip()[:MAX_TITLE]
     media_type = request.args.get("type") if request.args.get("type") in MEDIA_TYPES else None
     found, notice, problem = [], None, None
@@ -161,21 +201,34 @@ def new_item():
 @bp.post("/items")
 @login_required
 def add():
+    """The hand form (answered with a fresh form) or a suggestion added in one step from
+    the search bar (``HX-Target: suggestions``, answered with the list put away); either
+    way the new row goes on top of the list. A title already there says where it is."""
+    quick = is_htmx() and request.headers.get("HX-Target") == "suggestions"
     try:
         data = load_form(ItemCreateSchema(), request.form)
         item = library.add_item(current_user.id, data, Origin.WEB)
     except (ValidationError, ServiceError) as exc:
         status, errors = _problems(exc)
-        context = _add_context(values=request.form, errors=errors, q=request.form.get("q", ""))
-        response = render(
-            "library/new.html", "library/partials/_add_panel.html", status=status, **context
-        )
+        existing = exc.item_id if isinstance(exc, library.AlreadyInLibrary) else None
+        if quick:
+            response = make_response(
+                render_template("library/partials/_suggestions.html",
+                                **_add_context(existing=existing), problem=_sentence(errors)),
+                status,
+            )  # fmt: skip
+        else:
+            context = _add_context(values=request.form, errors=errors, existing=existing)
+            response = render(
+                "library/new.html", "library/partials/_add_panel.html", status=status, **context
+            )
         return toast(response, _sentence(errors), "error")
+    message = f"Added {item.title} as {display.status_label(item.status, item.media_type)}"
     if not is_htmx():
-        flash(f"Added {item.title}", "success")
+        flash(message, "success")
         return redirect(url_for("library.index"), 303)
-    page = render_template("library/partials/_added.html", item=item, **_add_context())
-    return _counts_changed(toast(make_response(page), f"Added {item.title}"))
+    page = render_template("library/partials/_added.html", item=item, quick=quick, **_add_context())
+    return _counts_changed(toast(make_response(page), message))
 
 
 def _add_context(
@@ -184,8 +237,12 @@ def _add_context(
     errors: Errors | None = None,
     q: str = "",
     found: list | None = None,
+    existing: int | None = None,
 ) -> dict:
-    return {"values": values or {}, "errors": errors or {}, "q": q, "suggestions": found or []}
+    """What the hand form and the suggestions show; ``existing`` is the item a refused
+    duplicate already is, for a link to it."""
+    return {"values": values or {}, "errors": errors or {}, "q": q, "suggestions": found or [],
+            "existing": existing}  # fmt: skip
 
 
 # --- one item ----------------------------------------------------------------
@@ -217,6 +274,8 @@ def increment(item_id: int):
             current_user.id, item_id, by, Origin.WEB, linked=current_user.anilist_linked
         )
 
+    if _targets_detail():
+        return _detail_change(item_id, change, said_as_row=True)
     return _row_change(item_id, change)
 
 
@@ -231,7 +290,8 @@ def update(item_id: int):
 
     if is_htmx() and request.headers.get("HX-Target") == f"item-{item_id}":
         return _row_change(item_id, change)
-    return _detail_change(item_id, lambda: change().item)
+    # One control at the top of the item page sends one field; the form sends them all.
+    return _detail_change(item_id, change, said_as_row=set(request.form) <= {"status", "score"})
 
 
 @bp.delete("/items/<id:item_id>")
@@ -351,11 +411,25 @@ def _row_action(done: library.Change, *, asked: bool) -> dict | None:
     return None
 
 
+def _targets_detail() -> bool:
+    """Whether a control on the item page sent this (it swaps the whole item block)."""
+    return is_htmx() and request.headers.get("HX-Target") == "item-detail"
+
+
 def _detail_change(
-    item_id: int, change: Callable[[], LibraryItem], *, saved: str = "Saved {title}"
+    item_id: int,
+    change: Callable[[], LibraryItem | library.Change],
+    *,
+    saved: str = "Saved {title}",
+    said_as_row: bool = False,
 ) -> Response:
+    """The item block after ``change``; a change from a control at the top (status, minus and plus,
+    score: ``said_as_row``) is said as the row says it."""
     try:
-        item = change()
+        done = change()
+        item = done.item if isinstance(done, library.Change) else done
+        if said_as_row and isinstance(done, library.Change):
+            saved = _row_message(done).replace("{", "{{").replace("}", "}}")
     except (NotFound, Conflict):
         raise
     except (ValidationError, ServiceError) as exc:
@@ -381,7 +455,7 @@ def _detail_page(
         "library/partials/_detail.html",
         status=status,
         item=item,
-        history=history.for_item(item),
+        history=history.for_page(item),
         values=values or {},
         errors=errors or {},
     )

@@ -129,6 +129,59 @@ def for_item(item: LibraryItem) -> list[EventView]:
     return [_view(event, item) for event in events]
 
 
+@dataclass(frozen=True)
+class StepsView:
+    """Consecutive changes of progress alone, from one origin, read as one entry:
+    ``progress`` went from ``start`` to ``end`` in ``count`` changes, ``since`` to ``at``."""
+
+    origin: str
+    since: datetime
+    at: datetime
+    start: Any
+    end: Any
+    count: int
+    kind: str = "steps"
+
+
+def for_page(item: LibraryItem) -> list[EventView | StepsView]:
+    """The history as the item page shows it, newest first: a run of two or more
+    progress-only changes from one origin (fifteen clicks on +) is one ``StepsView``."""
+    return group_steps(for_item(item))
+
+
+def _is_step(event: EventView) -> bool:
+    return event.kind == "updated" and set(event.changes) == {"progress"}
+
+
+def group_steps(events: list[EventView]) -> list[EventView | StepsView]:
+    """``events`` (newest first) with each run of progress-only changes by one origin
+    folded into one entry; a change of anything else ends the run."""
+    grouped: list[EventView | StepsView] = []
+    run: list[EventView] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            grouped.append(run[0])
+        elif run:
+            newest, oldest = run[0], run[-1]
+            grouped.append(StepsView(newest.origin, oldest.at, newest.at,
+                                     oldest.changes["progress"][0],
+                                     newest.changes["progress"][1], len(run)))  # fmt: skip
+        run.clear()
+
+    for event in events:
+        if _is_step(event) and (not run or run[-1].origin == event.origin):
+            run.append(event)
+            continue
+        flush()
+        if _is_step(event):
+            run.append(event)
+        else:
+            grouped.append(event)
+    flush()
+    return grouped
+
+
 def page_of(user_id: int, item_id: int, *, page: int = 1, per_page: int = 50) -> library.Page:
     """A page of an item's history, newest first. The history goes with its item: once
     the item is removed (or if it was never the user's) it is not found here, as the item

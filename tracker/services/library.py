@@ -78,6 +78,14 @@ class Change:
     changes: dict[str, list[Any]]
 
 
+class AlreadyInLibrary(Conflict):
+    """The title is in the library already: ``item_id`` is the item, for a link to it."""
+
+    def __init__(self, title: str, item_id: int) -> None:
+        super().__init__(f"“{title}” is already in your library.")
+        self.item_id = item_id
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[LibraryItem]
@@ -189,6 +197,7 @@ def add_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
 
 def _new_item(user_id: int, data: dict[str, Any], origin: Origin) -> LibraryItem:
     media = _media_for_new_item(data)
+    _refuse_duplicate(user_id, media, data)
     item = LibraryItem(
         user_id=user_id,
         media=media,
@@ -515,6 +524,32 @@ def _media_for_new_item(data: dict[str, Any]) -> Media | None:
         raise invalid(key, f"{key} is required when source is {source}.")
     # The title, cover and total given stay on the item (PLAIN_FIELDS, _set_max).
     return catalog.get_or_create_media(source, str(external_id), media_type=data["type"])
+
+
+def _refuse_duplicate(user_id: int, media: Media | None, data: dict[str, Any]) -> None:
+    """A catalogue title is in a library once (the unique index says so too); a title
+    typed by hand is refused when one of the same type reads the same once normalised
+    (case, width and spaces aside), so adding it twice by mistake says where it is."""
+    if media is not None:
+        if media.id is None:  # new to the catalogue: nobody has it yet
+            return
+        found = db.session.execute(
+            select(LibraryItem.id, LibraryItem.title).where(
+                LibraryItem.user_id == user_id, LibraryItem.media_id == media.id
+            )
+        ).first()
+    else:
+        wanted = catalog.normalise(data.get("title") or "")
+        typed = db.session.execute(
+            select(LibraryItem.id, LibraryItem.title).where(
+                LibraryItem.user_id == user_id,
+                LibraryItem.media_id.is_(None),
+                LibraryItem.media_type == data["type"],
+            )
+        )
+        found = next((row for row in typed if catalog.normalise(row.title) == wanted), None)
+    if found is not None:
+        raise AlreadyInLibrary(found.title, found.id)
 
 
 def _set_max(item: LibraryItem, value: int | None) -> None:
