@@ -1,6 +1,7 @@
 """Take docs/library-light.png and docs/library-dark.png (the library with demo titles),
 docs/item-conflict.png (an item page with a sync conflict to settle) and docs/settings.png
-(the settings page: profile, password, API tokens, sessions, AniList).
+(the settings page: profile, password, API tokens, sessions, AniList), and the library's
+first screen on a phone, light and dark (docs/library-phone-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -85,6 +86,23 @@ def seed(app) -> int:
     return item_id
 
 
+def log_in(page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("Username").fill(USERNAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO))
+    page.wait_for_load_state("load")
+
+
+def shoot(target, name: str, **options) -> None:
+    path = DOCS / name
+    target.screenshot(path=str(path), **options)
+    print(f"wrote {path}")
+
+
 def main() -> int:
     if not CHROMIUM.exists():
         print("Chromium not installed: apt-get install -y chromium", file=sys.stderr)
@@ -106,31 +124,29 @@ def main() -> int:
                     base_url=base, color_scheme=scheme, viewport={"width": 1100, "height": 900}
                 )
                 page = context.new_page()
-                page.goto("/login")
-                page.get_by_label("Username").fill(USERNAME)
-                page.get_by_label("Password").fill(PASSWORD)
-                page.get_by_role("button", name="Log in").click()
-                expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO))
-                page.wait_for_load_state("load")
+                log_in(page)
                 page.locator("[data-search]").focus()
-                path = DOCS / f"library-{scheme}.png"
-                page.screenshot(path=str(path), full_page=True)
-                print(f"wrote {path}")
+                shoot(page, f"library-{scheme}.png", full_page=True)
                 if scheme == "light":
                     page.goto(f"/items/{conflicted}")
                     history = page.locator("#history-heading").locator("..")
                     expect(
                         history.get_by_role("button", name="Keep AniList’s value")
                     ).to_be_visible()
-                    path = DOCS / "item-conflict.png"
-                    history.screenshot(path=str(path))
-                    print(f"wrote {path}")
+                    shoot(history, "item-conflict.png")
                     page.goto("/settings")
                     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
-                    path = DOCS / "settings.png"
-                    page.screenshot(path=str(path), full_page=True)
-                    print(f"wrote {path}")
+                    shoot(page, "settings.png", full_page=True)
                 context.close()
+                # A phone's first screen: what a thumb reaches without scrolling.
+                phone = browser.new_context(
+                    base_url=base, color_scheme=scheme, viewport={"width": 390, "height": 844},
+                    device_scale_factor=2, is_mobile=True, has_touch=True,
+                )  # fmt: skip
+                page = phone.new_page()
+                log_in(page)
+                shoot(page, f"library-phone-{scheme}.png")
+                phone.close()
             browser.close()
         with app.app_context():
             db.engine.dispose()
