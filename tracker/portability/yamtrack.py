@@ -88,6 +88,8 @@ def decode(data: bytes) -> str:
 
 
 def _row(number: int, media_type: str, values: dict[str, str]) -> ImportRow:
+    if any("\x00" in value for value in values.values()):
+        raise ValueError("The row holds a NUL character, which no text has.")
     title = values["title"]
     if not title:
         raise ValueError("The row has no title.")
