@@ -74,7 +74,8 @@ def test_a_gzipped_export_reads_like_the_plain_one_whatever_its_name():
     ("status", "flag", "expected"),
     [("Watching", "0", "current"), ("Completed", "0", "completed"), ("On-Hold", "0", "paused"),
      ("Dropped", "0", "dropped"), ("Plan to Watch", "0", "planning"),
-     ("Watching", "1", "repeating"), ("Completed", "1", "repeating"), ("2", "0", "completed"), ("6", "0", "planning")],
+     ("Watching", "1", "repeating"), ("Completed", "1", "repeating"), ("2", "0", "completed"),
+     ("6", "0", "planning")],
 )  # fmt: skip
 def test_anime_statuses_and_the_rewatching_flag(status, flag, expected):
     parsed = mal.read(export(anime_entry(my_status=status, my_rewatching=flag)))
