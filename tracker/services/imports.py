@@ -11,12 +11,15 @@ catalogue). A row AniList cannot name (unreachable, or no such MAL id) becomes a
 title-only item that ``flask tracker backfill`` can link later. A row with no id is the
 library's item of exactly that title (normalised), or a new title-only item.
 
-AniList: pushing is the person's explicit choice (``push``). Without it nothing the
-import does goes to AniList, and a title on the AniList list is left as it is: the file
-has no time of change per entry, so it cannot be shown newer than AniList's
-``updatedAt``, and a change written now would look newer than AniList to the next merge
-(``sync._winner``) and be pushed after all. With it, every title the import adds or
-changes that AniList knows is queued for AniList as it is after the import.
+AniList: pushing is the person's explicit choice (``push``). Without it nothing is
+queued, and a title on the AniList list (the item has an AniList entry) keeps AniList's
+values even in ``overwrite`` mode: the file has no time of change per entry, so it can
+never be shown newer than AniList's ``updatedAt``; and a value written here would reach
+AniList anyway with the item's next edit (a push sends the whole entry) or win a later
+merge by its change time (``sync._winner``). Such titles are counted in
+``left_for_anilist``. With ``push``, every title the import adds or changes that AniList
+knows is queued for AniList as it is after the import; ``would_push`` (in the preview
+too) counts them whenever an account is connected.
 """
 
 from __future__ import annotations
@@ -298,16 +301,15 @@ def _match(rows: list[_Row], job: Job | None, progress: Progress) -> None:
 
 
 def _local(column, ids: set[int], *criteria) -> dict[int, Media]:
+    """Catalogue entries by ``column``; of two with one id, AniList's lowest id."""
     found: dict[int, Media] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), LOOKUP_CHUNK):
         chunk = ordered[start : start + LOOKUP_CHUNK]
-        query = select(Media).where(column.in_(chunk), *criteria).order_by(Media.id)
+        query = select(Media).where(column.in_(chunk), *criteria).order_by(
+            Media.source != "anilist", Media.anilist_id, Media.id)  # fmt: skip
         for media in db.session.scalars(query):
-            # AniList's own entry first, when a MAL id is known to two
-            key = getattr(media, column.key)
-            if key not in found or media.source == "anilist":
-                found[key] = media
+            found.setdefault(getattr(media, column.key), media)
     return found
 
 
@@ -337,8 +339,8 @@ def _ask_anilist(
         for media in catalog.upsert_records(records):
             if kind is None:
                 by_anilist[media.anilist_id] = media
-            elif media.mal_id is not None:
-                by_mal[(kind, media.mal_id)] = media
+            elif media.mal_id is not None:  # AniList's lowest id, as in ``_local``
+                by_mal.setdefault((kind, media.mal_id), media)
         if job is not None:
             job.done = min((job.done or 0) + len(ids), job.total or 0)
         db.session.commit()
