@@ -78,6 +78,22 @@ def mal_id_requests(fake) -> list[dict]:
 
 
 @pytest.fixture
+def app(remote_app):
+    """Matching asks the fake AniList, never the real one."""
+    return remote_app
+
+
+@pytest.fixture
+def api(remote_api):
+    return remote_api
+
+
+@pytest.fixture
+def other_api(remote_app):
+    return api_client_for(remote_app, "mallory")
+
+
+@pytest.fixture
 def online(remote_app, remote_api, fake):
     anilist_knows(fake, "mal/animelist_example.xml", but=LEFT_OUT)
     return remote_app, remote_api
