@@ -243,7 +243,14 @@ def plan_import(
     plan = Plan(user_id, parsed.format, mode, push, anilist.account_for(user_id) is not None,
                 skipped=list(parsed.skipped))  # fmt: skip
     rows = _without_duplicates(parsed.rows, plan.skipped)
-    _match(rows, job, progress)
+    # Matching commits after each AniList answer: what was loaded stays loaded (else each
+    # catalogue entry would be read again, one statement apiece).
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        _match(rows, job, progress)
+    finally:
+        session.expire_on_commit = expire_on_commit
     library = _Library.load(user_id)
     taken: dict[int, int] = {}  # item id → the row that already names it
     for row in rows:
@@ -449,6 +456,7 @@ def apply(plan: Plan, progress: Progress = lambda _n: None) -> dict[str, Any]:
             for row in plan.rows:
                 if row.action in ("add", "update") and row.item is not None:
                     outbox.note_change(row.item, "updated", linked=True)
+        result = plan.result(dry_run=False)  # before the commit expires what it reads
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -459,7 +467,7 @@ def apply(plan: Plan, progress: Progress = lambda _n: None) -> dict[str, Any]:
     except Exception:
         db.session.rollback()
         raise
-    return plan.result(dry_run=False)
+    return result
 
 
 def _new_item(user_id: int, row: _Row, now: datetime) -> LibraryItem:
