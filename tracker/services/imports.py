@@ -38,7 +38,7 @@ from tracker.models import ItemEvent, Job, LibraryItem, Media, Origin, utcnow
 from tracker.portability import ImportRow, ParsedFile, Skipped, UnreadableFile
 from tracker.portability.detect import read_file
 from tracker.services import anilist, catalog, outbox
-from tracker.services.errors import Conflict, NotFound, invalid
+from tracker.services.errors import Conflict, NotFound, ServiceError, invalid
 from tracker.services.library import record_event, unit_for
 from tracker.services.remote import remote
 
@@ -179,7 +179,7 @@ def run_job(job: Job) -> None:
         plan = plan_import(job.user_id, parsed, mode=params.get("mode", "add"),
                            push=bool(params.get("push")), job=job)  # fmt: skip
         result = plan.result(dry_run=True) if params.get("dry_run", True) else apply(plan)
-    except (NotFound, Conflict) as error:
+    except ServiceError as error:
         db.session.rollback()
         _finish(job, error=error.message)
     except Exception:
@@ -343,7 +343,7 @@ def _ask_anilist(
                                           else client.media_by_mal_ids(ids, kind))  # fmt: skip
         except ClientError as error:
             return f"AniList could not be reached ({error})"
-        for media in catalog.upsert_records(records):
+        for media in _store(records):
             if kind is None:
                 by_anilist[media.anilist_id] = media
             elif media.mal_id is not None:  # AniList's lowest id, as in ``_local``
@@ -353,6 +353,14 @@ def _ask_anilist(
         db.session.commit()
         progress(len(ids))
     return None
+
+
+def _store(records: list[MediaRecord]) -> list[Media]:
+    try:
+        return catalog.upsert_records(records)
+    except IntegrityError:  # another process stored one of these a moment ago
+        db.session.rollback()
+        return catalog.upsert_records(records)
 
 
 @dataclass
@@ -472,12 +480,15 @@ def apply(plan: Plan, progress: Progress = lambda _n: None) -> dict[str, Any]:
 
 def _new_item(user_id: int, row: _Row, now: datetime) -> LibraryItem:
     data = row.data
-    values = {name: value for name in FIELDS if (value := _value(data, name)) is not None}
+    # Every column given, None too: items with the same columns go in one INSERT where
+    # the database can return their ids for a batch (PostgreSQL).
+    values = {name: _value(data, name) for name in FIELDS}
+    override = data.max_progress if row.media is None and data.max_progress else None
     item = LibraryItem(user_id=user_id, media=row.media, media_type=data.type,
                        title=data.title, private=data.private, custom_lists=data.custom_lists,
-                       created_at=now, updated_at=now, **values)  # fmt: skip
-    if row.media is None and data.max_progress:
-        item.max_progress_override = data.max_progress
+                       created_at=now, updated_at=now, max_progress_override=override,
+                       cover_url=None, anilist_entry_id=None, remote_updated_at=None,
+                       synced_at=None, **values)  # fmt: skip
     db.session.add(item)
     row.item = item
     return item
