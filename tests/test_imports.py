@@ -161,6 +161,18 @@ def test_the_movie_and_the_show_are_counted_and_named(online):
         (2, "Spirited Away"), (3, "Breaking Bad")]  # fmt: skip
 
 
+def test_ids_crowded_off_a_full_page_are_asked_again(online, fake):
+    app, api = online
+    for k in range(1, 51):  # 50 MAL ids, two AniList titles each: 100 answers to one request
+        for copy in (0, 1):
+            fake.media[400_000 + 2 * k + copy] = make_media(
+                400_000 + 2 * k + copy, f"Twin {k}", id_mal=70_000 + k)  # fmt: skip
+    data = export(*(anime_entry(70_000 + k, f"Twin {k}") for k in range(1, 51)))
+    result = import_file(app, api, data)["result"]
+    assert result["added"] == 50 and result["unmatched"] == []
+    assert [len(v["ids"]) for v in mal_id_requests(fake)] == [50, 25]
+
+
 # --- twice, modes, history -------------------------------------------------------------
 
 

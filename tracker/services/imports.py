@@ -336,7 +336,7 @@ def _ask_anilist(
     for kind, ids in mal_ids.items():
         requests += [(kind, ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)]
     client = remote().anilist
-    for kind, ids in requests:
+    for kind, ids in requests:  # grows when a full page leaves some ids unanswered
         db.session.commit()  # no transaction stays open while AniList answers
         try:
             records: list[MediaRecord] = (client.media_by_ids(ids) if kind is None
@@ -348,6 +348,11 @@ def _ask_anilist(
                 by_anilist[media.anilist_id] = media
             elif media.mal_id is not None:  # AniList's lowest id, as in ``_local``
                 by_mal.setdefault((kind, media.mal_id), media)
+        answered = {r["anilist_id"] if kind is None else r["mal_id"] for r in records}
+        unanswered = [i for i in ids if i not in answered]
+        if len(records) >= BATCH and 0 < len(unanswered) < len(ids):
+            # A full page: two titles with one MAL id crowded the rest out; ask again.
+            requests.append((kind, unanswered))
         if job is not None:
             job.done = min((job.done or 0) + len(ids), job.total or 0)
         db.session.commit()
