@@ -197,11 +197,11 @@ def test_a_file_of_no_known_kind_is_refused_by_name():
         read_file(b"", filename="a.xml")
 
 
-def test_this_apps_own_formats_join_with_one_registration(monkeypatch):
-    data = b'{"version": 1, "items": []}'
-    with pytest.raises(UnreadableFile, match="json format is not available"):
-        read_file(data, filename="tracker.json")
+def test_a_format_joins_with_one_registration(monkeypatch):
     from tracker.portability import ParsedFile
 
     monkeypatch.setitem(READERS, "json", lambda raw: ParsedFile("json"))
-    assert read_file(data, filename="tracker.json").format == "json"
+    assert read_file(b'{"version": 1, "items": []}', filename="tracker.json").format == "json"
+    monkeypatch.delitem(READERS, "json")
+    with pytest.raises(UnreadableFile, match="json format is not available"):
+        read_file(b'{"version": 1, "items": []}', filename="tracker.json")

@@ -173,6 +173,24 @@ def test_ids_crowded_off_a_full_page_are_asked_again(online, fake):
     assert [len(v["ids"]) for v in mal_id_requests(fake)] == [50, 25]
 
 
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_this_apps_own_export_comes_back_into_another_library(online, format):
+    app, api = online
+    api.add(title="Frieren", source="anilist", anilist_id=154587, status="current", progress=3,
+            score=85, notes="Line one, \"two\"", started_on="2024-05")  # fmt: skip
+    api.add(title="Dungeon Meshi", type="manga", progress=40, max_progress=97)
+    exported = api.get(f"/api/library/export?format={format}")
+    assert exported.status_code == 200
+    bob = api_client_for(app, "bob")
+    job = import_file(app, bob, exported.get_data(), f"tracker.{format}", dry_run=False)
+    assert job["result"]["added"] == 2 and job["result"]["format"] == format
+    mine = {i["title"]: i for i in bob.get("/api/library/items").get_json()}
+    frieren = mine["Frieren"]
+    assert (frieren["anilist_id"], frieren["progress"], frieren["score"], frieren["notes"],
+            frieren["started_on"]) == (154587, 3, 85, 'Line one, "two"', "2024-05")  # fmt: skip
+    assert (mine["Dungeon Meshi"]["progress"], mine["Dungeon Meshi"]["max_progress"]) == (40, 97)
+
+
 # --- twice, modes, history -------------------------------------------------------------
 
 

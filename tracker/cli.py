@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,11 +17,11 @@ from marshmallow import ValidationError
 
 from tracker import worker
 from tracker.auth.views import reset_link
-from tracker.models import Origin
+from tracker.models import MEDIA_TYPES, Origin
 from tracker.portability import FORMATS, UnreadableFile
 from tracker.portability.detect import read_file
 from tracker.schemas import RegisterSchema, first_messages
-from tracker.services import accounts, backfill, imports, resets, sync, users
+from tracker.services import accounts, backfill, exports, imports, resets, sync, users
 from tracker.services.errors import ServiceError
 
 tracker_cli = AppGroup("tracker", help="Tracker maintenance commands.")
@@ -226,6 +227,54 @@ def sync_command(username: str) -> None:
     delivered = sync.push_pending(user_id=user.id)
     result = sync.pull(user.id, origin=Origin.ANILIST)
     click.echo(f"Pushed {delivered} changes. Pulled: {result.as_dict()}")
+
+
+@tracker_cli.command("export")
+@click.argument("username")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(exports.FORMATS),
+    default="json",
+    show_default=True,
+    help="json (everything, history too), csv or mal (XML).",
+)
+@click.option(
+    "--type",
+    "media_type",
+    type=click.Choice(MEDIA_TYPES),
+    help="Only anime or only manga (needed for mal).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file (with a progress bar) instead of standard output.",
+)
+def export_command(username: str, format_: str, media_type: str | None,
+                   output: str | None) -> None:  # fmt: skip
+    """Write USERNAME's library as a file: to standard output, or to --output."""
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
+        export = exports.start(user, format_, media_type)
+    if output is None:
+        stream = sys.stdout.buffer
+        for chunk in export.chunks():
+            stream.write(chunk)
+        stream.flush()
+    else:
+        # Written beside the target and moved into place at the end: never half a file.
+        with (
+            click.open_file(output, "wb", atomic=True) as file,
+            click.progressbar(
+                length=export.total, label="Exporting", show_pos=True, file=sys.stderr
+            ) as bar,
+        ):
+            for chunk in export.chunks(progress=bar.update):
+                file.write(chunk)
+        click.echo(f"Wrote {export.total} items to {output}.", err=True)
+    if export.left_out:
+        click.echo(f"Left out {export.left_out} without a MyAnimeList id (MyAnimeList's "
+                   "importer finds titles by id only).", err=True)  # fmt: skip
 
 
 def register_commands(app: Flask) -> None:

@@ -18,7 +18,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    NotFound,
+)
 
 from tracker.extensions import db, login_manager
 from tracker.htmx import current_page, is_htmx, redirect_client, toast
@@ -71,10 +76,40 @@ def error_response(
     if is_htmx():
         fragment = render_template("partials/_error.html", message=message, fields=fields or {})
         return toast(make_response(fragment, status), message, "error")
+    heading, message = _page_words(status, message)
     page = render_template(
-        "errors/error.html", status=status, message=message, current_user=_page_user()
+        "errors/error.html",
+        status=status,
+        heading=heading,
+        message=message,
+        current_user=_page_user(),
     )
     return make_response(page, status)
+
+
+# A page's heading for each status, and what to say in place of werkzeug's stock text.
+PAGE_WORDS = {
+    400: ("That request was not understood", None),
+    403: ("Not allowed", None),
+    404: ("Page not found", "There is nothing at this address. The link may be old, or the "
+          "item was removed."),
+    405: ("That action is not available here", "This address does not answer that kind of "
+          "request; go back and use the page's own buttons."),
+    413: ("Too large", None),
+    422: ("Some of that could not be used", None),
+    429: ("Too many tries", None),
+    500: ("Something went wrong on our side", "The error has been logged. Try again in a "
+          "moment; if it keeps happening, tell whoever runs this Tracker."),
+}  # fmt: skip
+_STOCK = {404: NotFound.description, 405: MethodNotAllowed.description,
+          500: InternalServerError.description}  # fmt: skip
+
+
+def _page_words(status: int, message: str) -> tuple[str, str]:
+    heading, plain = PAGE_WORDS.get(status, ("Something is not right", None))
+    if plain and message in (_STOCK.get(status), CODES.get(status)):
+        message = plain
+    return heading, message
 
 
 def _page_user():

@@ -46,9 +46,30 @@ def trigger(response: Response, event: str, detail: Any = True) -> Response:
     return response
 
 
-def toast(response: Response, message: str, level: str = "success") -> Response:
-    """Ask the page to show a toast: htmx fires a ``toast`` event from ``HX-Trigger``."""
-    return trigger(response, "toast", {"message": message, "level": level})
+def toast(
+    response: Response, message: str, level: str = "success", action: dict | None = None
+) -> Response:
+    """Ask the page to show a toast: htmx fires a ``toast`` event from ``HX-Trigger``.
+    ``action`` (see ``toast_action``) puts a button in it, such as Undo."""
+    detail: dict[str, Any] = {"message": message, "level": level}
+    if action:
+        detail["action"] = action
+    return trigger(response, "toast", detail)
+
+
+def toast_action(
+    label: str,
+    url: str,
+    *,
+    method: str = "post",
+    values: dict[str, Any] | None = None,
+    target: str | None = None,
+) -> dict[str, Any]:
+    """A toast's button: it sends ``method`` ``url`` with ``values`` through htmx and swaps
+    the answer over ``target`` (a CSS id selector; the answer's own toast says what
+    happened). Without ``target``, or when it is no longer on the page, nothing swaps."""
+    return {"label": label, "url": url, "method": method, "values": values or {},
+            "target": target}  # fmt: skip
 
 
 def redirect_client(response: Response, location: str) -> Response:

@@ -332,7 +332,8 @@ class ItemEvent(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     origin: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))  # created | updated | deleted | conflict
+    # created | updated | deleted | restored | conflict
+    kind: Mapped[str] = mapped_column(String(16))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A conflict is resolved when the person picks a side: "local" or "remote" (the value
     # kept here, or AniList's).

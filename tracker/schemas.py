@@ -222,6 +222,19 @@ class ItemSchema(Schema):
     custom_lists = fields.List(fields.String(), metadata={"description": "AniList custom lists"})
 
 
+class ExportQuerySchema(Schema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv", "mal")),
+        metadata={"description": "json: everything, history included; csv: for "
+                  "spreadsheets; mal: MyAnimeList XML (needs `type`)"},
+    )  # fmt: skip
+    type = fields.String(
+        validate=validate.OneOf(MEDIA_TYPES),
+        metadata={"description": "Only anime or only manga (required with `format=mal`)"},
+    )
+
+
 class SummarySchema(Schema):
     total = fields.Integer()
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -641,7 +654,9 @@ class EventSchema(Schema):
     item_id = fields.Integer()
     at = fields.DateTime()
     origin = fields.String(metadata={"enum": ["web", "api", "anilist", "import"]})
-    kind = fields.String(metadata={"enum": ["created", "updated", "deleted", "conflict"]})
+    kind = fields.String(
+        metadata={"enum": ["created", "updated", "deleted", "restored", "conflict"]}
+    )
     changes = fields.Dict(metadata={"description": "What changed: {field: [old, new]}"})
     conflict = fields.Nested(ConflictSchema, allow_none=True)
 

@@ -1,28 +1,7 @@
 // Page behaviour that htmx attributes cannot express. Loaded as a file: the CSP forbids inline code.
 "use strict";
 
-function showToast({ message, level = "success" }) {
-  const region = document.getElementById("toasts");
-  if (!region || !message) return;
-  const toast = document.createElement("div");
-  toast.className = `toast toast-${level}`;
-  toast.setAttribute("role", level === "error" ? "alert" : "status");
-  toast.textContent = message;
-  region.append(toast);
-  setTimeout(() => toast.remove(), level === "error" ? 8000 : 4000);
-}
-
-// The server asks for toasts through the HX-Trigger header.
-document.body.addEventListener("toast", (event) => showToast(event.detail));
-
-// A request that failed before any answer (server down, network gone) still says so.
-document.body.addEventListener("htmx:sendError", () =>
-  showToast({ message: "The server did not answer; your change was not saved.", level: "error" }));
-document.body.addEventListener("htmx:responseError", (event) => {
-  if (!event.detail.xhr.getResponseHeader("HX-Trigger")) {
-    showToast({ message: `Something went wrong (${event.detail.xhr.status}).`, level: "error" });
-  }
-});
+// Toasts (showToast) live in toasts.js.
 
 function isTyping(target) {
   return target.closest("input, textarea, select, [contenteditable='true']") !== null;

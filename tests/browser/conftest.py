@@ -109,3 +109,43 @@ def add_item(app: Flask, user_id: int):
         return item_id
 
     return add
+
+
+@pytest.fixture
+def tour(app: Flask, user_id: int, add_item) -> dict[str, list[tuple[str, str]]]:
+    """Every kind of page, as (name, path): ``out`` before logging in, ``in`` after, for
+    alice as an admin with a title in progress (and a page that does not exist)."""
+    from sqlalchemy import update
+
+    from tracker.models import User
+    from tracker.services import resets
+
+    item_id = add_item(status="current", max_progress=12, progress=3, notes="Lovely")
+    add_item("Apothecary Diaries", "manga", status="paused")
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user_id).values(is_admin=True))
+        db.session.commit()
+        token = resets.create_reset(user_id)
+        db.session.remove()
+    return {
+        "out": [("login", "/login"), ("register", "/register"), ("reset", f"/reset/{token}"),
+                ("not found", "/items/abc")],
+        "in": [("library", "/"), ("item", f"/items/{item_id}"), ("settings", "/settings"),
+               ("docs", "/docs"), ("admin users", "/admin/users"), ("not found", "/nope")],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def context_for(chromium, live_server: str):
+    """New browser contexts (``color_scheme``, ``viewport``…), closed after the test."""
+    opened = []
+
+    def new(**options: Any) -> Any:
+        context = chromium.new_context(base_url=live_server, **options)
+        context.route(OTHER_HOSTS, lambda route: route.abort())
+        opened.append(context)
+        return context
+
+    yield new
+    for context in opened:
+        context.close()

@@ -1,5 +1,6 @@
-"""Take docs/library-light.png and docs/library-dark.png (the library with demo titles) and
-docs/item-conflict.png (an item page with a sync conflict to settle).
+"""Take docs/library-light.png and docs/library-dark.png (the library with demo titles),
+docs/item-conflict.png (an item page with a sync conflict to settle) and docs/settings.png
+(the settings page: profile, password, API tokens, sessions, AniList).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -20,7 +21,7 @@ from tests.browser.harness import CHROMIUM, launch_chromium, serving
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Origin
-from tracker.services import accounts, library
+from tracker.services import accounts, library, sessions, tokens
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 USERNAME, PASSWORD = "demo", "demo1234"
@@ -77,6 +78,9 @@ def seed(app) -> int:
             "local_updated_at": "2026-11-30T20:15:00+00:00",
             "remote_updated_at": "2026-11-30T21:02:00+00:00"}, Origin.ANILIST)  # fmt: skip
         db.session.commit()
+        # A script's token and a phone's session, so the settings page has lists to show.
+        tokens.create(user.id, "backup script", tokens.expiry_in("90"))
+        sessions.start(user, sessions.JWT)
         db.session.remove()
     return item_id
 
@@ -120,6 +124,11 @@ def main() -> int:
                     ).to_be_visible()
                     path = DOCS / "item-conflict.png"
                     history.screenshot(path=str(path))
+                    print(f"wrote {path}")
+                    page.goto("/settings")
+                    expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
+                    path = DOCS / "settings.png"
+                    page.screenshot(path=str(path), full_page=True)
                     print(f"wrote {path}")
                 context.close()
             browser.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
-from tracker.api import anilist, auth, health, imports, library, sources
+from tracker.api import anilist, auth, exports, health, imports, library, sources
 from tracker.extensions import api, csrf
 from tracker.routing import IdConverter
 from tracker.schemas import ApiErrorSchema
@@ -20,8 +20,16 @@ def register_api(app: Flask) -> None:
     # No catch-all `default` answer: every route lists the statuses it can give (api/docs.py).
     api.DEFAULT_ERROR_RESPONSE_NAME = None
     api.init_app(app)
-    for blueprint in (auth.bp, library.bp, imports.bp, sources.bp, anilist.bp, anilist.jobs_bp,
-                      health.bp):  # fmt: skip
+    for blueprint in (
+        auth.bp,
+        library.bp,
+        exports.bp,
+        imports.bp,
+        sources.bp,
+        anilist.bp,
+        anilist.jobs_bp,
+        health.bp,
+    ):
         api.register_blueprint(blueprint)
         # Bearer-token calls carry no cookie to forge; session calls are checked in access.
         csrf.exempt(blueprint)

@@ -72,6 +72,18 @@ class Item(MethodView):
         library.delete_item(g.user.id, item_id, g.origin)
 
 
+@bp.route("/items/<id:item_id>/restore", methods=["POST"])
+@bp.response(201, ItemSchema)
+@bp.errors(*MUTATION, 404, 409, e404="You never had this item",
+           e409="Already in your library, or it can't be restored")  # fmt: skip
+def restore(item_id):
+    """Undo a removal: the item comes back as it was, with the same id and its history.
+
+    It is pushed to AniList like a new item.
+    """
+    return library.restore_item(g.user.id, item_id, g.origin)
+
+
 @bp.route("/items/<id:item_id>/increment", methods=["POST"])
 @bp.json_body(IncrementSchema, required=False)
 @bp.response(200, ItemSchema)

@@ -27,9 +27,9 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
 from tracker import preferences, scores
-from tracker.htmx import is_htmx, render, toast, trigger
+from tracker.htmx import is_htmx, render, toast, toast_action, trigger
 from tracker.library import display, suggestions
-from tracker.models import MEDIA_TYPES, LibraryItem, Origin
+from tracker.models import MEDIA_TYPES, LibraryItem, Origin, Status
 from tracker.schemas import (
     MAX_TITLE,
     IncrementSchema,
@@ -47,6 +47,10 @@ display.register_template_helpers(bp)
 bp.before_request(preferences.read_early)
 
 ROW = "library/partials/_row.html"
+# Fields an Undo of a status change sets back (the status rules may have moved the others).
+UNDONE_WITH_STATUS = ("status", "progress", "started_on", "completed_on")
+# Statuses a last episode does not complete on its own: the toast asks first.
+ASK_BEFORE_COMPLETING = (Status.PAUSED.value, Status.DROPPED.value)
 GONE = "This item no longer exists in your library (removed in another tab?)."
 # Fired with a change that moves the counts; the summary above the list refreshes itself.
 COUNTS_CHANGED = "library-changed"
@@ -233,13 +237,35 @@ def update(item_id: int):
 @bp.delete("/items/<id:item_id>")
 @login_required
 def delete(item_id: int):
+    """The row goes; an empty placeholder keeps its place for the toast's Undo."""
     try:
         title = library.delete_item(current_user.id, item_id, Origin.WEB)
     except NotFound:
         response = toast(make_response(""), "That item was already gone.", "info")
     else:
-        response = toast(make_response(""), f"Removed {title}")
+        placeholder = render_template("library/partials/_removed_row.html", item_id=item_id)
+        undo = toast_action(
+            "Undo", url_for("library.restore", item_id=item_id), target=f"#item-{item_id}"
+        )
+        response = toast(make_response(placeholder), f"Removed {title}", action=undo)
     return _counts_changed(response)
+
+
+@bp.post("/items/<id:item_id>/restore")
+@login_required
+def restore(item_id: int):
+    """Undo a removal: the row again (htmx puts it where it was), or back to the library."""
+    try:
+        item = library.restore_item(current_user.id, item_id, Origin.WEB)
+    except (NotFound, Conflict) as error:
+        if not is_htmx():
+            raise
+        return toast(make_response("", error.status), error.message, "error")
+    message = f"Restored {display.item_title(item)}"
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("library.index"), 303)
+    return _counts_changed(toast(make_response(render_template(ROW, item=item)), message))
 
 
 @bp.post("/items/<id:item_id>/conflicts/<id:event_id>")
@@ -274,7 +300,8 @@ def _row_change(item_id: int, change: Callable[[], library.Change]) -> Response:
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("library.index"), 303)
-    response = toast(make_response(render_template(ROW, item=done.item)), message)
+    row = make_response(render_template(ROW, item=done.item))
+    response = toast(row, message, action=_row_action(done, asked="status" in request.form))
     return _counts_changed(response) if "status" in done.changes else response
 
 
@@ -294,7 +321,34 @@ def _row_message(done: library.Change) -> str:
         parts.append(f"{unit} {item.progress}{total}")
     if "status" in done.changes:
         parts.append(f"now {display.status_label(item.status, item.media_type)}")
+    if _asks_to_complete(done):
+        parts.append(f"still {display.status_label(item.status, item.media_type)}")
     return f"{item.title}: {', '.join(parts)}" if parts else f"Saved {item.title}"
+
+
+def _asks_to_complete(done: library.Change) -> bool:
+    """A paused or dropped title just reached its last episode: it stays as it is
+    (status never changes behind the person's back) and the toast offers to complete it."""
+    item = done.item
+    return (
+        "progress" in done.changes
+        and item.status in ASK_BEFORE_COMPLETING
+        and item.max_progress is not None
+        and item.progress == item.max_progress
+    )
+
+
+def _row_action(done: library.Change, *, asked: bool) -> dict | None:
+    """The toast's button after a row change: Undo for a status the person chose (the
+    fields it moved go back, as an ordinary edit), Mark completed at a last episode."""
+    url, target = url_for("library.update", item_id=done.item.id), f"#item-{done.item.id}"
+    if _asks_to_complete(done):
+        return toast_action("Mark completed", url, values={"status": "completed"}, target=target)
+    if asked and "status" in done.changes:
+        before = {f: done.changes[f][0] for f in UNDONE_WITH_STATUS if f in done.changes}
+        values = {f: "" if v is None else str(v) for f, v in before.items()}
+        return toast_action("Undo", url, values=values, target=target)
+    return None
 
 
 def _detail_change(

@@ -9,6 +9,7 @@ library to ``tracker.services.exports``. No Flask here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # The formats a file can be (DESIGN §5 ``format=``), and this app's own export version.
@@ -48,7 +49,10 @@ class ImportRow:
 
     ``row`` is where it stands in the file (1-based, as a person counts), for reports.
     Scores are 0 to 100; dates are partial ISO strings (``"2024"``, ``"2024-05"``,
-    ``"2024-05-17"``) or None; ``events`` only come from this app's own JSON export.
+    ``"2024-05-17"``) or None. ``source``, ``cover_url``, ``created_at``, ``updated_at``
+    and ``events`` only come from this app's own exports (``events`` from its JSON, each
+    ``{at, origin, kind, changes, resolved_at, resolution}`` with aware UTC datetimes),
+    so that a round trip restores the library as it was.
     """
 
     row: int
@@ -69,6 +73,10 @@ class ImportRow:
     mangadex_id: str | None = None
     custom_lists: list[str] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    source: str | None = None  # anilist | mangadex | manual
+    cover_url: str | None = None  # the person's own cover, not the catalogue's
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass

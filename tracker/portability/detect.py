@@ -8,17 +8,19 @@ returns ``ParsedFile`` (or raises ``UnreadableFile``).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
-from tracker.portability import FORMATS, ParsedFile, UnreadableFile, mal, yamtrack
+from tracker.portability import FORMATS, ParsedFile, UnreadableFile, mal, tracker_files, yamtrack
 
 Reader = Callable[[bytes], ParsedFile]
 
-# This app's own JSON and CSV join with one line each, e.g.
-# ``"json": tracker_files.read_json, "csv": tracker_files.read_csv``.
+# One line a format; this app's own readers take a binary file.
 READERS: dict[str, Reader] = {
     "mal": mal.read,
     "yamtrack": yamtrack.read,
+    "json": lambda data: tracker_files.read_json(io.BytesIO(data)),
+    "csv": lambda data: tracker_files.read_csv(io.BytesIO(data)),
 }
 SNIFF_BYTES = 4096
 

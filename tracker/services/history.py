@@ -108,8 +108,11 @@ def read_conflict(event: ItemEvent, item: LibraryItem | None) -> ConflictView:
 
 def _view(event: ItemEvent, item: LibraryItem | None) -> EventView:
     conflict = read_conflict(event, item) if event.kind == "conflict" else None
+    changes = event.changes or {}
+    if event.kind == "deleted":  # what it kept to be restored is no edit anyone made
+        changes = {k: v for k, v in changes.items() if k not in library.RESTORE_FIELDS}
     return EventView(event.id, event.item_id, event.at, event.origin, event.kind,
-                     event.changes or {}, conflict)  # fmt: skip
+                     changes, conflict)  # fmt: skip
 
 
 def _events(user_id: int, item_id: int):

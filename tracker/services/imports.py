@@ -51,6 +51,8 @@ FIELDS = ("status", "progress", "progress_volumes", "score", "notes", "repeat",
 BATCH = 50  # AniList's largest page
 LOOKUP_CHUNK = 500  # ids per catalogue query
 FILE_KEPT = timedelta(days=1)  # how long a preview can be applied without uploading again
+TIMES = ("created_at", "updated_at")  # of a row from this app's own export
+EVENT_TIMES = ("at", "resolved_at")
 
 Progress = Callable[[int], Any]
 
@@ -163,9 +165,28 @@ def _check_mode(mode: str) -> None:
 
 
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    """A row without the values it has by default: a 10,000-row file stays a few MB."""
+    """A row as JSON without the values it has by default (a 10,000-row file stays a few
+    MB); times as ISO strings (``_expand`` reads them back)."""
     defaults = {"progress": 0, "repeat": 0, "private": False, "custom_lists": [], "events": []}
-    return {k: v for k, v in values.items() if v is not None and defaults.get(k, ...) != v}
+    kept = {k: v for k, v in values.items() if v is not None and defaults.get(k, ...) != v}
+    for name in TIMES:
+        if name in kept:
+            kept[name] = kept[name].isoformat()
+    if "events" in kept:
+        kept["events"] = [{k: v.isoformat() if isinstance(v, datetime) else v
+                           for k, v in event.items()} for event in kept["events"]]  # fmt: skip
+    return kept
+
+
+def _expand(values: dict[str, Any]) -> ImportRow:
+    values = dict(values)
+    for name in TIMES:
+        if values.get(name):
+            values[name] = datetime.fromisoformat(values[name])
+    if values.get("events"):
+        values["events"] = [{k: datetime.fromisoformat(v) if k in EVENT_TIMES and v else v
+                             for k, v in event.items()} for event in values["events"]]  # fmt: skip
+    return ImportRow(**values)
 
 
 # --- running (the worker) ------------------------------------------------------------------
@@ -200,7 +221,7 @@ def _parsed_of(job: Job) -> ParsedFile:
     payload = source.payload or {}
     return ParsedFile(
         payload.get("format", "mal"),
-        rows=[ImportRow(**row) for row in payload.get("rows", [])],
+        rows=[_expand(row) for row in payload.get("rows", [])],
         skipped=[Skipped(**row) for row in payload.get("skipped", [])],
     )
 
@@ -299,6 +320,9 @@ def _match(rows: list[_Row], job: Job | None, progress: Progress) -> None:
         if data.anilist_id:
             row.media = by_anilist.get(data.anilist_id) or catalog.get_or_create_media(
                 "anilist", str(data.anilist_id), media_type=data.type)  # fmt: skip
+        elif data.mangadex_id:
+            row.media = catalog.get_or_create_media("mangadex", data.mangadex_id,
+                                                    media_type=data.type)  # fmt: skip
         elif data.mal_id:
             row.media = by_mal.get((data.type, data.mal_id))
             if row.media is None:
@@ -492,7 +516,7 @@ def _new_item(user_id: int, row: _Row, now: datetime) -> LibraryItem:
     item = LibraryItem(user_id=user_id, media=row.media, media_type=data.type,
                        title=data.title, private=data.private, custom_lists=data.custom_lists,
                        created_at=now, updated_at=now, max_progress_override=override,
-                       cover_url=None, anilist_entry_id=None, remote_updated_at=None,
+                       cover_url=data.cover_url, anilist_entry_id=None, remote_updated_at=None,
                        synced_at=None, **values)  # fmt: skip
     db.session.add(item)
     row.item = item

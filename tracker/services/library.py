@@ -395,14 +395,81 @@ def _refuse_step(user_id: int, item_id: int, by: int) -> None:
     )
 
 
+# What a removal records beside the fields a person edits, so ``restore_item`` can put
+# the item back as it was; the history shows only the edited fields (``history``).
+RESTORE_FIELDS = ("media_id", "media_type", "custom_lists", "anilist_entry_id", "created_at")
+
+
 def delete_item(user_id: int, item_id: int, origin: Origin) -> str:
-    """Remove an item (its history stays); returns the title it had."""
+    """Remove an item (its history stays, and what it held, for ``restore_item``);
+    returns the title it had."""
     item = get_item(user_id, item_id)
     title = item.title
-    record_event(item, "deleted", {"title": [title, None]}, origin)
+    record_event(item, "deleted", _removal(item), origin)
     db.session.delete(item)
     db.session.commit()
     return title
+
+
+def _removal(item: LibraryItem) -> dict[str, list[Any]]:
+    """Every field that held something, as ``[value, None]``."""
+    held = {**_snapshot(item), **{field: getattr(item, field) for field in RESTORE_FIELDS}}
+    held["created_at"] = item.created_at.isoformat() if item.created_at else None
+    return {field: [value, None] for field, value in held.items() if value not in (None, "", [])}
+
+
+def restore_item(user_id: int, item_id: int, origin: Origin) -> LibraryItem:
+    """Put a removed item back as its removal recorded it: the same id (so its history
+    reads on), fields, catalogue link and AniList entry. A push is queued as for a new
+    item: it turns a delete still waiting in the outbox back into a save (one row per
+    item), and after a delete AniList already took, the save with the old entry id
+    falls back to creating the entry again (``sync._send``).
+
+    404 when the user never had this item; 409 when it is in the library (restored
+    already) or cannot be restored (removed before removals kept their fields, or the
+    title was added again since)."""
+    if db.session.scalar(select(LibraryItem.id).where(LibraryItem.id == item_id)) is not None:
+        get_item(user_id, item_id)  # another person's item is not found
+        raise Conflict("That item is already in your library.")
+    removal = db.session.scalar(
+        select(ItemEvent)
+        .where(ItemEvent.item_id == item_id, ItemEvent.user_id == user_id)
+        .order_by(ItemEvent.at.desc(), ItemEvent.id.desc())
+        .limit(1)
+    )
+    if removal is None or removal.kind != "deleted":
+        raise NotFound("No such item in your library.")
+    held = {field: change[0] for field, change in (removal.changes or {}).items()}
+    if "media_type" not in held:
+        raise Conflict("This removal can't be undone: it was made before undo existed.")
+    try:
+        item = _restored(user_id, item_id, held)
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("That title is in your library again already.") from exc
+    record_event(item, "restored", {"title": [None, item.title]}, origin)
+    db.session.commit()
+    return item
+
+
+def _restored(user_id: int, item_id: int, held: dict[str, Any]) -> LibraryItem:
+    media = db.session.get(Media, held["media_id"]) if held.get("media_id") else None
+    created = held.get("created_at")
+    item = LibraryItem(
+        id=item_id, user_id=user_id, media=media, media_type=held["media_type"],
+        status=Status.PLANNING.value, progress=0, repeat=0, private=False,
+        max_progress_override=held.get("max_progress"),
+        custom_lists=held.get("custom_lists") or [],
+        anilist_entry_id=held.get("anilist_entry_id"),
+        created_at=datetime.fromisoformat(created) if created else utcnow(),
+        updated_at=utcnow(),
+    )  # fmt: skip
+    for field in PLAIN_FIELDS:
+        if held.get(field) is not None:
+            setattr(item, field, held[field])
+    db.session.add(item)
+    return item
 
 
 def summary(user_id: int) -> dict[str, Any]:
