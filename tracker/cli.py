@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -17,8 +18,10 @@ from marshmallow import ValidationError
 from tracker import worker
 from tracker.auth.views import reset_link
 from tracker.models import MEDIA_TYPES, Origin
+from tracker.portability import FORMATS, UnreadableFile
+from tracker.portability.detect import read_file
 from tracker.schemas import RegisterSchema, first_messages
-from tracker.services import accounts, backfill, exports, resets, sync, users
+from tracker.services import accounts, backfill, exports, imports, resets, sync, users
 from tracker.services.errors import ServiceError
 
 tracker_cli = AppGroup("tracker", help="Tracker maintenance commands.")
@@ -148,6 +151,56 @@ def backfill_command(dry_run: bool, limit: int | None) -> None:
         click.echo(f"{len(report.unresolved)} left as they were:")
         for line in report.unresolved:
             click.echo(f"  - {line}")
+
+
+@tracker_cli.command("import")
+@click.argument("username")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "format_", type=click.Choice(FORMATS), help="Detected when left out.")
+@click.option("--apply", "apply_", is_flag=True, help="Import it (else only say what it would do).")
+@click.option(
+    "--mode",
+    type=click.Choice(imports.MODES),
+    default="add",
+    show_default=True,
+    help="add: new titles only; overwrite: also change the fields that differ.",
+)
+@click.option("--push", is_flag=True, help="Send what changes to the connected AniList account.")
+def import_command(
+    username: str, path: str, format_: str | None, apply_: bool, mode: str, push: bool
+) -> None:
+    """Import a MyAnimeList, Yamtrack or Tracker FILE into USERNAME's library."""
+    with _refusals_as_click_errors():
+        user = users.by_name(username)
+    try:
+        parsed = read_file(Path(path).read_bytes(), format=format_, filename=path)
+    except UnreadableFile as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Read {len(parsed.rows)} rows ({parsed.format}); matching them…")
+    plan = imports.plan_import(user.id, parsed, mode=mode, push=push)
+    _echo_import(plan.result(dry_run=True), "Would add")
+    if not apply_:
+        click.echo("Nothing was imported: add --apply to import.")
+        return
+    bar = click.progressbar(length=len(plan.rows), label="Importing", show_pos=True)
+    with bar, _refusals_as_click_errors():
+        result = imports.apply(plan, progress=bar.update)
+    _echo_import(result, "Added", unmatched=False)
+
+
+def _echo_import(result: dict, verb: str, *, unmatched: bool = True) -> None:
+    click.echo(f"{verb} {result['added']}, updated {result['updated']}, unchanged "
+               f"{result['unchanged']}, skipped {result['skipped']}.")  # fmt: skip
+    if result["would_push"]:
+        sent = "will be sent" if result["push"] else "would be sent with --push"
+        click.echo(f"{result['would_push']} changes {sent} to AniList.")
+    if result["left_for_anilist"]:
+        click.echo(f"{result['left_for_anilist']} titles on your AniList list keep AniList's "
+                   "values (send the file's with --push).")  # fmt: skip
+    if unmatched and result["unmatched"]:
+        click.echo(f"{len(result['unmatched'])} rows not linked to AniList or not imported:")
+        for entry in result["unmatched"]:
+            click.echo(f"  - row {entry['row']} {entry['title']!r}: {entry['reason']}")
 
 
 @tracker_cli.command("worker")

@@ -172,10 +172,20 @@ def handle_http_exception(error: HTTPException) -> Response:
         return error_response(422, message, fields=fields)
     if status == 400 and fields:
         return error_response(400, "The request body is not valid JSON.", code="invalid_json")
+    if status == 413:
+        return error_response(413, _too_large_message())
     response = error_response(status, error.description or CODES.get(status, "Error"))
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
+
+
+def _too_large_message() -> str:
+    if request.mimetype == "multipart/form-data":
+        megabytes = current_app.config["UPLOAD_MAX_MB"]
+        return (f"The file is larger than the {megabytes} MB this server takes "
+                "(TRACKER_UPLOAD_MAX_MB); a MyAnimeList export may be sent gzipped.")  # fmt: skip
+    return "The request body is larger than the server accepts (1 MB for a form or JSON)."
 
 
 def handle_database_down(error: SQLAlchemyError) -> Response:

@@ -465,3 +465,6 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A file import's parsed rows, kept a while so its preview can be applied without
+    # uploading again; loaded only when asked for (it may hold thousands of rows).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)

@@ -544,6 +544,9 @@ class FakeAniList(FakeService):
         if "id_in" in args:
             wanted = set(args["id_in"] or [])
             found = [m for m in found if m["id"] in wanted]
+        if "idMal_in" in args:
+            wanted_mal = set(args["idMal_in"] or [])
+            found = [m for m in found if m["idMal"] in wanted_mal]
         if args.get("type"):
             found = [m for m in found if m["type"] == args["type"]]
         if args.get("search"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
-from tracker.api import anilist, auth, exports, health, library, sources
+from tracker.api import anilist, auth, exports, health, imports, library, sources
 from tracker.extensions import api, csrf
 from tracker.routing import IdConverter
 from tracker.schemas import ApiErrorSchema
@@ -24,6 +24,7 @@ def register_api(app: Flask) -> None:
         auth.bp,
         library.bp,
         exports.bp,
+        imports.bp,
         sources.bp,
         anilist.bp,
         anilist.jobs_bp,

@@ -111,6 +111,18 @@ query MediaByIds($ids: [Int]) {
     + _MEDIA_FIELDS
 )
 
+# MAL's anime and manga ids are separate numberings: the type says which one is meant.
+MEDIA_BY_MAL_IDS = (
+    """
+query MediaByMalIds($ids: [Int], $type: MediaType) {
+  Page(perPage: 50) {
+    media(idMal_in: $ids, type: $type) { ...MediaFields }
+  }
+}
+"""
+    + _MEDIA_FIELDS
+)
+
 VIEWER = """
 query Viewer {
   Viewer {
@@ -194,6 +206,7 @@ ALL_DOCUMENTS = (
     SEARCH_MEDIA,
     MEDIA_BY_ID,
     MEDIA_BY_IDS,
+    MEDIA_BY_MAL_IDS,
     VIEWER,
     MEDIA_LIST_COLLECTION,
     MEDIA_LIST_UPDATES,
@@ -371,6 +384,18 @@ class AniListClient(RemoteClient):
         if len(wanted) > MAX_PER_PAGE:
             raise ValueError(f"at most {MAX_PER_PAGE} ids per request, got {len(wanted)}")
         data = self.execute(MEDIA_BY_IDS, {"ids": wanted})
+        with _reading("Page.media"):
+            return [normalise_media(m) for m in data["Page"]["media"]]
+
+    def media_by_mal_ids(self, mal_ids: Iterable[int], media_type: str) -> list[MediaRecord]:
+        """Titles for up to 50 MyAnimeList ids of one type in one request (ids AniList
+        does not know are simply absent)."""
+        wanted = list(dict.fromkeys(mal_ids))
+        if not wanted:
+            return []
+        if len(wanted) > MAX_PER_PAGE:
+            raise ValueError(f"at most {MAX_PER_PAGE} ids per request, got {len(wanted)}")
+        data = self.execute(MEDIA_BY_MAL_IDS, {"ids": wanted, "type": _media_type(media_type)})
         with _reading("Page.media"):
             return [normalise_media(m) for m in data["Page"]["media"]]
 

@@ -54,7 +54,7 @@ from tracker.models import (
     SyncOutbox,
     utcnow,
 )
-from tracker.services import anilist, catalog, outbox, throttle
+from tracker.services import anilist, catalog, imports, outbox, throttle
 from tracker.services.errors import NotFound as MissingError
 from tracker.services.errors import ServiceError, invalid
 from tracker.services.library import record_event
@@ -871,10 +871,10 @@ def start_job(user_id: int, kind: str, *, policy: str = "newest", full: bool = F
 
 
 def active_job(user_id: int, kind: str | None = None) -> Job | None:
-    """The user's queued or running job (of ``kind``), if any."""
+    """The user's queued or running AniList job (of ``kind``), if any."""
     query = select(Job).where(Job.user_id == user_id, Job.state.in_(("queued", "running")))
-    if kind is not None:
-        query = query.where(Job.kind == kind)
+    query = query.where(Job.kind == kind) if kind is not None else query.where(
+        Job.kind.in_(JOB_KINDS))  # fmt: skip
     return db.session.scalar(query.order_by(Job.id).limit(1))
 
 
@@ -901,6 +901,9 @@ def run_next_job(now: datetime | None = None) -> Job | None:
     job = db.session.get(Job, job_id)
     if not claimed or job is None:
         return None
+    if job.kind in imports.JOB_KINDS:  # a file import: no AniList list to read
+        imports.run_job(job)
+        return job
     _run(job, now or utcnow())
     return job
 
@@ -1020,6 +1023,7 @@ def work_once(now: datetime | None = None) -> bool:
     _step("periodic pulls", lambda: queue_periodic_pulls(now), 0)
     if _due("prune_jobs", now, PRUNE_EVERY):
         _step("job pruning", lambda: prune_finished_jobs(now), 0)
+        _step("kept import files", lambda: imports.forget_old_files(now), 0)
         _step("sign-in throttle clean-up", throttle.forget_quiet, 0)
     _step("search cache clean-up", lambda: remote().purge_expired_answers(), None)
     return bool(delivered) or ran is not None

@@ -2,7 +2,7 @@
 import/export), each an htmx fragment that also answers as the whole page."""
 
 # Each section's routes join the blueprint when its module is imported.
-from tracker.settings import account, anilist, profile, security  # noqa: F401
+from tracker.settings import account, anilist, imports, profile, security  # noqa: F401
 from tracker.settings.views import bp
 
 __all__ = ["bp"]
