@@ -191,6 +191,45 @@ def test_this_apps_own_export_comes_back_into_another_library(online, format):
     assert (mine["Dungeon Meshi"]["progress"], mine["Dungeon Meshi"]["max_progress"]) == (40, 97)
 
 
+# What an item and its history are, compared across two accounts (ids differ).
+SAME = ("title", "type", "source", "status", "progress", "progress_volumes", "max_progress",
+        "score", "notes", "repeat", "cover_url", "anilist_id", "mal_id", "mangadex_id",
+        "started_on", "completed_on", "created_at", "updated_at", "custom_lists")  # fmt: skip
+
+
+def library_of(api: ApiClient) -> dict[str, dict]:
+    """Every item with its whole history, by title, as the API shows them."""
+    items = api.get("/api/library/items?per_page=200").get_json()
+    library = {}
+    for item in items:
+        events = api.get(f"/api/library/items/{item['id']}/events?per_page=200").get_json()
+        library[item["title"]] = {
+            **{key: item[key] for key in SAME},
+            "events": [{k: v for k, v in e.items() if k not in ("id", "item_id")} for e in events],
+        }
+    return library
+
+
+def test_a_json_export_restores_the_library_and_its_history_exactly(online):
+    app, api = online
+    frieren = api.add(title="Frieren", source="anilist", anilist_id=154587, status="planning",
+                      score=85, notes="Line one,\n\"two\" ='formula' 🦊")  # fmt: skip
+    for _ in range(3):
+        api.post(f"/api/library/items/{frieren['id']}/increment")
+    api.patch(f"/api/library/items/{frieren['id']}", json={"started_on": "2024-05"})
+    zine = api.add(title="Homemade zine", type="manga", progress=2, max_progress=9)
+    api.patch(f"/api/library/items/{zine['id']}", json={"status": "paused", "score": 40})
+    before = library_of(api)
+    assert len(before["Frieren"]["events"]) == 5  # created, three steps, the date
+
+    exported = api.get("/api/library/export?format=json")
+    bob = api_client_for(app, "bob")
+    job = import_file(app, bob, exported.get_data(), "tracker.json", dry_run=False)
+    assert job["result"]["added"] == 2
+
+    assert library_of(bob) == before
+
+
 # --- twice, modes, history -------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import pytest
 from defusedxml import ElementTree
 
 from tests.conftest import need_shared
+from tracker.portability import mal
 from tracker.portability.mal_writer import cdata, mal_date, mal_score, write_mal
 
 
@@ -190,3 +191,27 @@ def test_a_written_file_parses_back_to_the_same_entries():
         (i["mal_id"], i["title"], i["progress"], mal_score(i["score"]), words[i["status"]])
         for i in items
     ]
+
+
+@pytest.mark.parametrize("media_type", ["anime", "manga"])
+def test_our_own_reader_reads_a_written_file_back_to_the_same_entries(media_type):
+    items = [
+        entry(status="repeating", progress=5, score=90, repeat=1, notes="Second time ]]> round"),
+        entry(mal_id=5114, title="Fullmetal Alchemist", status="completed", progress=64,
+              score=100, started_on="2009", completed_on="2010-07-04", total=64),
+        entry(mal_id=1, title="Plan", status="planning", progress=0, score=None,
+              started_on=None, notes=None),
+        entry(mal_id=2, title="Paused one", status="paused", progress=2, score=40),
+        entry(mal_id=3, title="Dropped one", status="dropped", progress=1, score=10),
+    ]  # fmt: skip
+    read = mal.read(written(items, media_type).encode())
+    assert read.skipped == []
+    got = {row.mal_id: row for row in read.rows}
+    assert sorted(got) == sorted(item["mal_id"] for item in items)
+    for item in items:
+        row = got[item["mal_id"]]
+        assert (row.type, row.title, row.status, row.progress, row.score, row.repeat, row.notes,
+                row.started_on, row.completed_on) == (
+            media_type, item["title"], item["status"], item["progress"], item["score"],
+            item["repeat"], item["notes"], item["started_on"], item["completed_on"],
+        )  # fmt: skip

@@ -52,6 +52,7 @@ BATCH = 50  # AniList's largest page
 LOOKUP_CHUNK = 500  # ids per catalogue query
 FILE_KEPT = timedelta(days=1)  # how long a preview can be applied without uploading again
 TIMES = ("created_at", "updated_at")  # of a row from this app's own export
+OWN_FORMATS = ("json", "csv")  # this app's own exports: items come back as they were
 EVENT_TIMES = ("at", "resolved_at")
 
 Progress = Callable[[int], Any]
@@ -474,21 +475,19 @@ def apply(plan: Plan, progress: Progress = lambda _n: None) -> dict[str, Any]:
     part fails."""
     now = utcnow()
     try:
+        own = plan.format in OWN_FORMATS
         created = []
         for row in plan.rows:
             if row.action == "add":
-                created.append(_new_item(plan.user_id, row, now))
+                _new_item(plan.user_id, row, now, own=own)
+                created.append(row)
             elif row.action == "update":
                 _update(row, now)
             progress(1)
         db.session.flush()  # the new items get their ids in one batch
-        if created:
-            db.session.execute(insert(ItemEvent.__table__), [
-                {"item_id": item.id, "user_id": item.user_id, "at": now,
-                 "origin": str(Origin.IMPORT), "kind": "created",
-                 "changes": {"title": [None, item.title]}}
-                for item in created
-            ])  # fmt: skip
+        history = [event for row in created for event in _history_of(row, now)]
+        if history:
+            db.session.execute(insert(ItemEvent.__table__), history)
         if plan.push and plan.connected:
             for row in plan.rows:
                 if row.action in ("add", "update") and row.item is not None:
@@ -507,20 +506,42 @@ def apply(plan: Plan, progress: Progress = lambda _n: None) -> dict[str, Any]:
     return result
 
 
-def _new_item(user_id: int, row: _Row, now: datetime) -> LibraryItem:
+def _new_item(user_id: int, row: _Row, now: datetime, *, own: bool) -> LibraryItem:
+    """A new item for ``row``. From this app's own export it comes back as it was: its
+    times and its own max (the file's ``max_progress`` is the person's override there,
+    the catalogue's total in other trackers' files, kept only for a title-only item)."""
     data = row.data
     # Every column given, None too: items with the same columns go in one INSERT where
     # the database can return their ids for a batch (PostgreSQL).
     values = {name: _value(data, name) for name in FIELDS}
-    override = data.max_progress if row.media is None and data.max_progress else None
+    if own:
+        override = data.max_progress
+    else:
+        override = data.max_progress if row.media is None and data.max_progress else None
     item = LibraryItem(user_id=user_id, media=row.media, media_type=data.type,
                        title=data.title, private=data.private, custom_lists=data.custom_lists,
-                       created_at=now, updated_at=now, max_progress_override=override,
+                       created_at=data.created_at or now, updated_at=data.updated_at or now,
+                       max_progress_override=override,
                        cover_url=data.cover_url, anilist_entry_id=None, remote_updated_at=None,
                        synced_at=None, **values)  # fmt: skip
     db.session.add(item)
     row.item = item
     return item
+
+
+def _history_of(row: _Row, now: datetime) -> list[dict[str, Any]]:
+    """A new item's history: the one its own export carried, or its creation by import."""
+    item = row.item
+    events = row.data.events or [
+        {"at": now, "origin": str(Origin.IMPORT), "kind": "created",
+         "changes": {"title": [None, item.title]}}
+    ]  # fmt: skip
+    return [
+        {"item_id": item.id, "user_id": item.user_id, "at": event["at"],
+         "origin": event["origin"], "kind": event["kind"], "changes": event["changes"],
+         "resolved_at": event.get("resolved_at"), "resolution": event.get("resolution")}
+        for event in events
+    ]  # fmt: skip
 
 
 def _update(row: _Row, now: datetime) -> None:
