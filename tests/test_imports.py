@@ -364,11 +364,11 @@ def test_a_failure_half_way_leaves_nothing(app, api, monkeypatch):
     job = import_file(app, api, export(*(anime_entry(i, f"Title {i}") for i in range(1, 6))))
     real, calls = imports._new_item, []
 
-    def breaks_on_the_fourth(*args):
+    def breaks_on_the_fourth(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise RuntimeError("disk full")
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(imports, "_new_item", breaks_on_the_fourth)
     started = api.post(f"/api/library/import/{job['id']}/apply")

@@ -37,7 +37,7 @@ from tracker.extensions import db
 from tracker.models import ItemEvent, Job, LibraryItem, Media, Origin, utcnow
 from tracker.portability import ImportRow, ParsedFile, Skipped, UnreadableFile
 from tracker.portability.detect import read_file
-from tracker.services import anilist, catalog, outbox
+from tracker.services import anilist, catalog, jobs, outbox
 from tracker.services.errors import Conflict, NotFound, ServiceError, invalid
 from tracker.services.library import record_event, unit_for
 from tracker.services.remote import remote
@@ -203,14 +203,14 @@ def run_job(job: Job) -> None:
         result = plan.result(dry_run=True) if params.get("dry_run", True) else apply(plan)
     except ServiceError as error:
         db.session.rollback()
-        _finish(job, error=error.message)
+        jobs.finish(job, error=error.message)
     except Exception:
         db.session.rollback()
-        _finish(job, error="The import stopped on an unexpected error; nothing was imported.")
+        jobs.finish(job, error="The import stopped on an unexpected error; nothing was imported.")
         raise
     else:
         job.done = job.total or 0
-        _finish(job, result=result)
+        jobs.finish(job, result=result)
 
 
 def _parsed_of(job: Job) -> ParsedFile:
@@ -225,14 +225,6 @@ def _parsed_of(job: Job) -> ParsedFile:
         rows=[_expand(row) for row in payload.get("rows", [])],
         skipped=[Skipped(**row) for row in payload.get("skipped", [])],
     )
-
-
-def _finish(job: Job, *, result: dict | None = None, error: str | None = None) -> None:
-    job.state = "failed" if error else "done"
-    job.result = result
-    job.error = error
-    job.finished_at = utcnow()
-    db.session.commit()
 
 
 def forget_old_files(now: datetime | None = None) -> int:

@@ -54,7 +54,7 @@ from tracker.models import (
     SyncOutbox,
     utcnow,
 )
-from tracker.services import anilist, catalog, imports, outbox, throttle
+from tracker.services import anilist, catalog, imports, jobs, outbox, throttle
 from tracker.services.errors import NotFound as MissingError
 from tracker.services.errors import ServiceError, invalid
 from tracker.services.library import record_event
@@ -916,20 +916,20 @@ def _run(job: Job, now: datetime) -> None:
         account = anilist.account_for(job.user_id)
         if account is not None:
             anilist.mark_needs_reauth(account, "AniList refused the token: reconnect in Settings.")
-        _finish(job, error="AniList refused the token: reconnect in Settings.")
+        jobs.finish(job, error="AniList refused the token: reconnect in Settings.")
     except (ClientError, ServiceError) as error:
         db.session.rollback()
         if isinstance(error, ClientError):
             _pull_failed(job.user_id, now)
-        _finish(job, error=getattr(error, "message", str(error)))
+        jobs.finish(job, error=getattr(error, "message", str(error)))
     except Exception:
         db.session.rollback()
         current_app.logger.exception("Job %s failed", job.id)
-        _finish(job, error="The job stopped on an unexpected error; see the server log.")
+        jobs.finish(job, error="The job stopped on an unexpected error; see the server log.")
         raise
     else:
         _pull_succeeded(job.user_id)
-        _finish(job, result=result.as_dict())
+        jobs.finish(job, result=result.as_dict())
 
 
 def _pull_for(job: Job, now: datetime) -> PullResult:
@@ -962,14 +962,6 @@ def _pull_succeeded(user_id: int) -> None:
     if account is not None:
         account.pull_failures = 0
         account.next_pull_at = None
-
-
-def _finish(job: Job, *, result: dict | None = None, error: str | None = None) -> None:
-    job.state = "failed" if error else "done"
-    job.result = result
-    job.error = error
-    job.finished_at = utcnow()
-    db.session.commit()
 
 
 def queue_periodic_pulls(now: datetime | None = None) -> int:
