@@ -1,12 +1,14 @@
 """Take docs/library-light.png and docs/library-dark.png (the library with demo titles),
 docs/item-conflict.png (an item page with a sync conflict to settle) and docs/settings.png
-(the settings page: profile, password, API tokens, sessions, AniList), and the library's
-first screen on a phone, light and dark (docs/library-phone-*.png).
+(the settings page: profile, password, API tokens, sessions, AniList), docs/import-preview.png
+(a small MyAnimeList file's preview on the settings page), and the library's first screen on
+a phone, light and dark (docs/library-phone-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
 Runs the real app on a temporary SQLite database, served on 127.0.0.1, and drives
-Debian's Chromium; the covers are small generated SVGs, so nothing is fetched.
+Debian's Chromium; the covers are small generated SVGs and the import asks the fake AniList
+of the tests, so nothing is fetched from the internet.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from urllib.parse import quote
 from flask_migrate import upgrade
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
+from tests.fakes import serve
+from tests.fakes.anilist import FakeAniList
+from tests.test_import_mal import anime_entry, export
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Origin
-from tracker.services import accounts, library, sessions, tokens
+from tracker.services import accounts, library, sessions, sync, tokens
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 USERNAME, PASSWORD = "demo", "demo1234"
@@ -97,6 +102,38 @@ def log_in(page) -> None:
     page.wait_for_load_state("load")
 
 
+# Frieren is in the demo library by its title; Cowboy Bebop and ONE PIECE are on (the fake)
+# AniList; the last MAL id is known nowhere, so the preview lists it.
+MAL_FILE = export(
+    anime_entry(52991, "Sousou no Frieren", series_episodes="28", my_watched_episodes="17",
+                my_status="Watching", my_score="10"),
+    anime_entry(1, "Cowboy Bebop", my_score="9"),
+    anime_entry(21, "One Piece", series_episodes="0", my_watched_episodes="1100",
+                my_status="Watching"),
+    anime_entry(999_999, "Hoshi no Koe (fan subtitles)", series_episodes="1",
+                my_watched_episodes="1"),
+)  # fmt: skip
+
+
+def preview_import(app, page) -> None:
+    """Upload MAL_FILE on the settings page and run the worker's round that previews it."""
+    from playwright.sync_api import expect
+
+    page.goto("/settings#import-export")
+    card = page.locator("#import")
+    card.get_by_label("File", exact=True).set_input_files(
+        {"name": "animelist.xml", "mimeType": "text/xml", "buffer": MAL_FILE}
+    )
+    card.get_by_role("button", name="Preview the import").click()
+    expect(card.get_by_text("waiting to start")).to_be_visible()
+    with app.app_context():
+        sync.work_once()
+        db.session.remove()
+    expect(card.get_by_role("button", name="Apply")).to_be_visible(timeout=10_000)
+    card.locator(".unmatched-rows summary").click()
+    expect(card.locator(".unmatched li")).to_have_count(1)
+
+
 def shoot(target, name: str, **options) -> None:
     path = DOCS / name
     target.screenshot(path=str(path), **options)
@@ -110,11 +147,13 @@ def main() -> int:
     from playwright.sync_api import expect, sync_playwright
 
     DOCS.mkdir(exist_ok=True)
+    anilist_url, stop_anilist = serve(FakeAniList())
     with tempfile.TemporaryDirectory(prefix="tracker-shots-") as tmp:
         app = create_app(
             {"ENV": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db",
              "SECRET_KEY": "screenshots-only-secret-key-long-enough", "DEMO_USER": False,
-             "INPROCESS_WORKER": False, "RATELIMIT_ENABLED": False}
+             "INPROCESS_WORKER": False, "RATELIMIT_ENABLED": False,
+             "ANILIST_GRAPHQL_URL": anilist_url}
         )  # fmt: skip
         conflicted = seed(app)
         with serving(app) as base, sync_playwright() as playwright:
@@ -137,6 +176,8 @@ def main() -> int:
                     page.goto("/settings")
                     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
                     shoot(page, "settings.png", full_page=True)
+                    preview_import(app, page)  # a preview only: the library stays as it is
+                    shoot(page.locator("#import"), "import-preview.png")
                 context.close()
                 # A phone's first screen: what a thumb reaches without scrolling.
                 phone = browser.new_context(
@@ -150,6 +191,7 @@ def main() -> int:
             browser.close()
         with app.app_context():
             db.engine.dispose()
+    stop_anilist()
     return 0
 
 
