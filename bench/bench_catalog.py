@@ -356,7 +356,7 @@ def _stub_library(wanted: list[dict[str, Any]]) -> None:
     for record in wanted:
         title = record["title"]["romaji"]
         media = catalog.get_or_create_media(
-            "anilist", str(record["id"]), media_type=MediaType.ANIME.value, title=title
+            "anilist", str(record["id"]), media_type=MediaType.ANIME.value
         )
         rows.append(
             {
