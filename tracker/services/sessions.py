@@ -126,8 +126,11 @@ def active(user_id: int) -> list[UserSession]:
     )
 
 
-def end(user_id: int, session_id: str) -> UserSession:
-    """End one of the user's sessions; another user's (or an ended one) is a 404."""
+def end(user_id: int, session_id: str) -> None:
+    """End one of the user's sessions; another user's, an ended one or an id no session
+    could have (which never reaches the database) is a 404."""
+    if Identity.parse(f"{user_id}:{session_id}") is None:
+        raise NotFound("No such session (already ended?).")
     ended = db.session.execute(
         update(UserSession)
         .where(
@@ -142,7 +145,6 @@ def end(user_id: int, session_id: str) -> UserSession:
         db.session.rollback()
         raise NotFound("No such session (already ended?).")
     db.session.commit()
-    return db.session.get(UserSession, session_id)
 
 
 def end_quietly(user_id: int, session_id: str) -> None:

@@ -77,8 +77,9 @@ def listed(user_id: int) -> list[ApiToken]:
     )
 
 
-def revoke(user_id: int, token_id: int) -> ApiToken:
-    """Revoke one of the user's tokens; another user's, an unknown or a revoked one is a 404."""
+def revoke(user_id: int, token_id: int) -> str:
+    """Revoke one of the user's tokens; returns its name. Another user's, an unknown or a
+    revoked one is a 404."""
     revoked = db.session.execute(
         update(ApiToken)
         .where(
@@ -87,13 +88,13 @@ def revoke(user_id: int, token_id: int) -> ApiToken:
             ApiToken.revoked_at.is_(None),
         )
         .values(revoked_at=utcnow())
-        .returning(ApiToken.id)
+        .returning(ApiToken.name)
     ).first()
     if revoked is None:
         db.session.rollback()
         raise NotFound("No such API token (already revoked?).")
     db.session.commit()
-    return db.session.get(ApiToken, token_id)
+    return revoked.name
 
 
 def authenticate(plaintext: str) -> User | None:
