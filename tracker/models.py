@@ -107,6 +107,8 @@ class User(UserMixin, db.Model):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Admins see the users page (disable an account, make a password-reset link).
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # SHA-256 of the secret in the private calendar feed's URL; None: no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     # The session this request came in through (not a column): set by the login and by
     # the user lookup, and what Flask-Login keeps in the cookies (``get_id``).
@@ -222,11 +224,45 @@ class Media(db.Model):
     studios: Mapped[list[str] | None] = mapped_column(JSON)
     next_airing_episode: Mapped[int | None] = mapped_column(Integer)
     next_airing_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Minutes per episode (anime), for the time-spent estimate.
+    duration: Mapped[int | None] = mapped_column(Integer)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the airing schedule (``airing_episodes``) and the relations
+    # (``media_relations``) were last read from AniList; None: never.
+    airing_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    relations_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def total(self) -> int | None:
         return self.episodes if self.media_type == MediaType.ANIME else self.chapters
+
+
+class AiringEpisode(db.Model):
+    """One coming (or recently aired) episode of a title, as AniList schedules it."""
+
+    __tablename__ = "airing_episodes"
+
+    media_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    episode: Mapped[int] = mapped_column(Integer, primary_key=True)
+    airing_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class MediaRelation(db.Model):
+    """How one catalogue title relates to another (AniList's ``MediaRelation``, lower
+    case: ``sequel``, ``prequel``, ``side_story``, ``adaptation``, …). Both ends are
+    catalogue rows, so the related title can be shown and added without a remote call."""
+
+    __tablename__ = "media_relations"
+
+    media_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation: Mapped[str] = mapped_column(String(24))
 
 
 class LibraryItem(db.Model):

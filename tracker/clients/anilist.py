@@ -49,6 +49,7 @@ fragment MediaFields on Media {
   episodes
   chapters
   volumes
+  duration
   season
   seasonYear
   startDate { year }
@@ -539,6 +540,7 @@ def _reading(what: str) -> Iterator[None]:
 _TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 MAX_SYNOPSIS = 5000
+MAX_DURATION = 24 * 60  # minutes; anything longer is a data error
 
 
 def plain_text(description: Any) -> str | None:
@@ -574,6 +576,7 @@ def normalise_media(media: Mapping[str, Any]) -> MediaRecord:
         "episodes": media.get("episodes"),
         "chapters": media.get("chapters"),
         "volumes": media.get("volumes"),
+        "duration": _minutes(media.get("duration")),
         "status": _lower(media.get("status")),
         # Manga have no season: fall back to the start date.
         "year": media.get("seasonYear") or start.get("year"),
@@ -632,6 +635,13 @@ def iso_to_fuzzy(value: str | date | None) -> dict[str, int | None]:
     text = value.isoformat() if isinstance(value, date) else value
     year, month, day = partial_to_fuzzy_date(text)
     return {"year": year, "month": month, "day": day}
+
+
+def _minutes(value: Any) -> int | None:
+    """An episode's length in minutes, or None when AniList sends nothing sensible."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DURATION:
+        return value
+    return None
 
 
 def _lower(value: Any) -> str | None:

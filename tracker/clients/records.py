@@ -34,6 +34,7 @@ class MediaRecord(TypedDict):
     volumes: int | None
     status: str | None
     year: int | None
+    duration: NotRequired[int | None]  # minutes per episode (anime)
     season: NotRequired[str | None]  # "winter" … "fall"; anime on AniList only
     synopsis: NotRequired[str | None]  # plain text
     genres: NotRequired[list[str]]
