@@ -285,8 +285,8 @@ def _fill(media: Media, record: MediaRecord) -> None:
     )
     media.synonyms = list(record.get("synonyms") or [])
     media.search_text = search_text_for([*titles.values(), *media.synonyms])
-    for name in ("cover_url", "format", "site_url", "episodes", "chapters", "volumes",
-                 "status", "year", "next_airing_episode", "season", "synopsis", "duration"):  # fmt: skip
+    for name in ("cover_url", "format", "site_url", "episodes", "chapters", "volumes", "status",
+                 "year", "next_airing_episode", "season", "synopsis", "duration"):  # fmt: skip
         setattr(media, name, record.get(name))
     media.genres = list(record.get("genres") or []) or None
     media.studios = list(record.get("studios") or []) or None
