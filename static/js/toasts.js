@@ -32,7 +32,7 @@ function showToast({ message, level = "success", action = null, offer = null, li
 
 function buildToast({ message, level, action, offer, link }, key) {
   const toast = document.createElement("div");
-  toast.className = `toast toast-${level}`;
+  toast.className = `toast toast-${level}${offer ? " has-offer" : ""}`;
   toast.dataset.count = "1";
   const text = document.createElement("p");
   text.className = "toast-message";
