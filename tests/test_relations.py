@@ -129,6 +129,15 @@ def test_completing_on_the_item_page_offers_the_sequel(htmx, frieren, how):
     assert toast_of(response)["offer"]["url"] == plan_url(frieren["season2"])
 
 
+def test_a_paused_title_asks_first_and_mark_completed_then_offers_the_sequel(htmx, frieren):
+    row_post(htmx, frieren["item"], status="paused")
+    asked = toast_of(increment(htmx, frieren["item"]))
+    assert asked["action"]["label"] == "Mark completed" and "offer" not in asked
+    action = asked["action"]
+    answer = row_post(htmx, frieren["item"], **action["values"])
+    assert toast_of(answer)["offer"]["url"] == plan_url(frieren["season2"])
+
+
 def test_no_offer_when_the_sequel_is_already_in_the_library(htmx, frieren):
     in_library(htmx, 1002, "Frieren Season 2")
     assert "offer" not in toast_of(increment(htmx, frieren["item"]))
