@@ -87,9 +87,9 @@ def display_title(media: Media, language: str | None) -> str:
     return f"AniList {media.anilist_id}" if media.anilist_id else f"Catalogue title {media.id}"
 
 
-def _owned(user_id_param: str = "user"):
-    """The user's item for the catalogue row ``Media.id``, as a join condition."""
-    return and_(LibraryItem.media_id == Media.id, LibraryItem.user_id == bindparam(user_id_param))
+def _owned():
+    """The user's (``user``) item for the catalogue row ``Media.id``, as a condition."""
+    return and_(LibraryItem.media_id == Media.id, LibraryItem.user_id == bindparam("user"))
 
 
 def _group_position():
