@@ -47,14 +47,28 @@ def trigger(response: Response, event: str, detail: Any = True) -> Response:
 
 
 def toast(
-    response: Response, message: str, level: str = "success", action: dict | None = None
+    response: Response,
+    message: str,
+    level: str = "success",
+    action: dict | None = None,
+    *,
+    offer: dict | None = None,
+    link: dict | None = None,
 ) -> Response:
     """Ask the page to show a toast: htmx fires a ``toast`` event from ``HX-Trigger``.
-    ``action`` (see ``toast_action``) puts a button in it, such as Undo."""
+    ``action`` (see ``toast_action``) puts a button in it, such as Undo; ``offer`` a
+    second one beside it, for what to do next (add the sequel); ``link`` (see
+    ``toast_link``) a plain link, such as to the item just added."""
     detail: dict[str, Any] = {"message": message, "level": level}
-    if action:
-        detail["action"] = action
+    for key, value in (("action", action), ("offer", offer), ("link", link)):
+        if value:
+            detail[key] = value
     return trigger(response, "toast", detail)
+
+
+def toast_link(label: str, url: str) -> dict[str, str]:
+    """A toast's link: ``label`` leading to ``url`` (a path on this site)."""
+    return {"label": label, "url": url}
 
 
 def toast_action(

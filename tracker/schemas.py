@@ -222,6 +222,31 @@ class ItemSchema(Schema):
     custom_lists = fields.List(fields.String(), metadata={"description": "AniList custom lists"})
 
 
+class SequelSchema(Schema):
+    """A sequel to add next: ``POST /items`` with ``source: anilist`` and its id adds it."""
+
+    anilist_id = fields.Integer(allow_none=True)
+    type = fields.String()
+    title = fields.String()
+    format = fields.String(allow_none=True)
+    cover_url = fields.String(allow_none=True, metadata=URI)
+
+
+class EditedItemSchema(ItemSchema):
+    """An item after an edit or a step, dumped from ``{"item": item, "sequel": dict|None}``."""
+
+    sequel = fields.Nested(
+        SequelSchema,
+        metadata={"description": "Only when this change completed the title and AniList "
+                  "knows a sequel that is not in your library (the first, if several)."},
+    )  # fmt: skip
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "sequel":
+            return obj.get("sequel") or default
+        return super().get_attribute(obj["item"], attr, default)
+
+
 class ExportQuerySchema(Schema):
     format = fields.String(
         load_default="json",

@@ -11,39 +11,44 @@ const MAX_TOASTS = 4;
 const openToasts = new Map(); // merge key → toast element
 let askingRowId = null; // the row whose request brought the latest toast
 
-function showToast({ message, level = "success", action = null }, origin = null) {
+function showToast({ message, level = "success", action = null, offer = null, link = null },
+  origin = null) {
   const region = document.getElementById("toasts");
   if (!region || !message) return;
   const rowId = origin?.closest?.("[data-item-row]")?.id || null;
   if (rowId) askingRowId = rowId;
   // A toast with a button stays itself: a later +1 must not take the Undo away.
-  const key = action ? null : `${level}|${rowId || message}`;
+  const key = action || offer || link ? null : `${level}|${rowId || message}`;
   const open = key && openToasts.get(key);
   if (open?.isConnected) {
     mergeInto(open, message);
   } else {
-    region.prepend(buildToast({ message, level, action }, key));
+    region.prepend(buildToast({ message, level, action, offer, link }, key));
     trimToasts(region);
   }
   announce(message, level);
   placeToasts();
 }
 
-function buildToast({ message, level, action }, key) {
+function buildToast({ message, level, action, offer, link }, key) {
   const toast = document.createElement("div");
-  toast.className = `toast toast-${level}`;
+  toast.className = `toast toast-${level}${offer ? " has-offer" : ""}`;
   toast.dataset.count = "1";
   const text = document.createElement("p");
   text.className = "toast-message";
   text.textContent = message;
   toast.append(text);
-  if (action?.url && action?.label) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "toast-action";
-    button.textContent = action.label;
-    button.addEventListener("click", () => runAction(action, toast));
-    toast.append(button);
+  // A link to what the toast is about (a same-site path only), then the buttons: the
+  // action (Undo) and an offer of what to do next (add the sequel).
+  if (link?.label && typeof link.url === "string" && /^\/(?!\/)/.test(link.url)) {
+    const anchor = document.createElement("a");
+    anchor.className = "toast-link";
+    anchor.href = link.url;
+    anchor.textContent = link.label;
+    toast.append(anchor);
+  }
+  for (const [button, className] of [[action, "toast-action"], [offer, "toast-action toast-offer"]]) {
+    if (button?.url && button?.label) toast.append(actionButton(button, className, toast));
   }
   const close = document.createElement("button");
   close.type = "button";
@@ -62,10 +67,19 @@ function buildToast({ message, level, action }, key) {
   toast.addEventListener("focusout", (event) => {
     if (!toast.contains(event.relatedTarget)) resume(toast);
   });
-  toast.lifetime = action ? ACTION_MS : TOAST_MS[level] ?? TOAST_MS.success;
+  toast.lifetime = action || offer || link ? ACTION_MS : TOAST_MS[level] ?? TOAST_MS.success;
   toast.remaining = toast.lifetime;
   resume(toast);
   return toast;
+}
+
+function actionButton(action, className, toast) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = className;
+  button.textContent = action.label;
+  button.addEventListener("click", () => runAction(action, toast));
+  return button;
 }
 
 function mergeInto(toast, message) {

@@ -2,7 +2,9 @@
 docs/item-conflict.png (an item page with a sync conflict to settle) and docs/settings.png
 (the settings page: profile, password, API tokens, sessions, AniList), docs/import-preview.png
 (a small MyAnimeList file's preview on the settings page), and the library's first screen on
-a phone, light and dark (docs/library-phone-*.png).
+a phone, light and dark (docs/library-phone-*.png); the sequel prompt, a toast offering the
+sequel of a title just completed (docs/sequel-prompt-*.png), and the item page's related
+titles (docs/item-related-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -13,6 +15,7 @@ of the tests, so nothing is fetched from the internet.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +29,7 @@ from tests.fakes.anilist import FakeAniList
 from tests.test_import_mal import anime_entry, export
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import Origin
+from tracker.models import LibraryItem, Media, MediaRelation, Origin, utcnow
 from tracker.services import accounts, library, sessions, sync, tokens
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -134,6 +137,97 @@ def preview_import(app, page) -> None:
     expect(card.locator(".unmatched li")).to_have_count(1)
 
 
+# The sequel prompt's reader: a library of AniList titles whose relations the catalogue
+# knows; ids the fake AniList lacks, so the import preview's answers leave them alone.
+# (title, anilist id, type, format, total, status in the library or None, progress)
+READER = "reader"
+SEQUEL_CATALOGUE = [
+    ("Frieren: Beyond Journey's End", 91001, "anime", "TV", 28, "current", 27),
+    ("Frieren: Beyond Journey's End Season 2", 91002, "anime", "TV", None, None, 0),
+    ("Frieren: Beyond Journey's End", 91003, "manga", "MANGA", None, "current", 131),
+    ("Sousou no Frieren: ●● no Mahou", 91004, "anime", "ONA", 10, None, 0),
+    ("Bocchi the Rock!", 91005, "anime", "TV", 12, "completed", 12),
+]
+SEQUEL_COLOURS = [("#5b8def", "#b8e1ff"), ("#3d5a80", "#e0fbfc"), ("#6d597a", "#eaac8b"),
+                  ("#43aa8b", "#f9c74f"), ("#e85d75", "#ffd166")]  # fmt: skip
+# How the first title relates to the others (by their place in SEQUEL_CATALOGUE).
+SEQUEL_RELATIONS = [(1, "sequel"), (3, "side_story"), (2, "source")]
+
+
+def seed_sequels(app) -> int:
+    """The reader's library and the catalogue around it; the id of the title one episode
+    from its end (completing it offers its sequel)."""
+    with app.app_context():
+        user = accounts.register(READER, PASSWORD)
+        media = []
+        for (title, anilist_id, kind, form, total, *_rest), colours in zip(
+            SEQUEL_CATALOGUE, SEQUEL_COLOURS, strict=True
+        ):
+            media.append(Media(
+                source="anilist", external_id=str(anilist_id), anilist_id=anilist_id,
+                media_type=kind, title_romaji=title, title_preferred=title, synonyms=[],
+                search_text=title.lower(), format=form, cover_url=cover(colours),
+                episodes=total if kind == "anime" else None, status="FINISHED", year=2023,
+            ))  # fmt: skip
+        db.session.add_all(media)
+        db.session.flush()
+        for place, relation in SEQUEL_RELATIONS:
+            db.session.add(
+                MediaRelation(media_id=media[0].id, related_id=media[place].id, relation=relation)
+            )
+        media[0].relations_fetched_at = media[0].fetched_at = utcnow()
+        media[1].status = "NOT_YET_RELEASED"
+        db.session.commit()
+        items = [
+            library.add_item(
+                user.id,
+                {"title": title, "type": kind, "source": "anilist", "anilist_id": anilist_id,
+                 "status": status, "progress": progress},
+                Origin.WEB,
+            )
+            for title, anilist_id, kind, _f, _n, status, progress in reversed(SEQUEL_CATALOGUE)
+            if status
+        ]  # fmt: skip
+        almost_done = items[-1].id
+        db.session.remove()
+    return almost_done
+
+
+def sequel_shots(app, browser, base: str, scheme: str, item_id: int) -> None:
+    """docs/sequel-prompt-<scheme>.png: the last episode's +1 and its toast offering the
+    sequel; docs/item-related-<scheme>.png: the item page's related titles."""
+    from playwright.sync_api import expect
+
+    with app.app_context():  # one episode from the end again (the other scheme's +1)
+        item = db.session.get(LibraryItem, item_id)
+        item.status, item.progress, item.completed_on = "current", 27, None
+        db.session.commit()
+        db.session.remove()
+
+    context = browser.new_context(
+        base_url=base, color_scheme=scheme, viewport={"width": 1100, "height": 560}
+    )
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Username").fill(READER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(f"#item-{item_id}")).to_be_visible()
+    page.wait_for_load_state("load")
+    page.goto(f"/items/{item_id}")
+    related = page.locator("#related")
+    expect(related.get_by_role("heading", name="Sequel")).to_be_visible()
+    shoot(related, f"item-related-{scheme}.png")
+    page.goto("/")
+    page.wait_for_load_state("load")
+    page.locator(f"#increment-{item_id}").click()
+    offer = page.locator("#toasts").get_by_role("button", name=re.compile("Season 2 to planning"))
+    expect(offer).to_be_visible()
+    page.mouse.move(0, 0)
+    shoot(page, f"sequel-prompt-{scheme}.png")
+    context.close()
+
+
 def shoot(target, name: str, **options) -> None:
     path = DOCS / name
     target.screenshot(path=str(path), **options)
@@ -156,6 +250,7 @@ def main() -> int:
              "ANILIST_GRAPHQL_URL": anilist_url}
         )  # fmt: skip
         conflicted = seed(app)
+        almost_done = seed_sequels(app)
         with serving(app) as base, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             for scheme in ("light", "dark"):
@@ -188,6 +283,7 @@ def main() -> int:
                 log_in(page)
                 shoot(page, f"library-phone-{scheme}.png")
                 phone.close()
+                sequel_shots(app, browser, base, scheme, almost_done)
             browser.close()
         with app.app_context():
             db.engine.dispose()

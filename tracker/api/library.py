@@ -3,9 +3,11 @@ from __future__ import annotations
 from flask import g, request, url_for
 from flask.views import MethodView
 
+from tracker import preferences
 from tracker.api.access import authenticate
 from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.schemas import (
+    EditedItemSchema,
     EventSchema,
     IncrementSchema,
     ItemCreateSchema,
@@ -18,7 +20,7 @@ from tracker.schemas import (
     ResolveSchema,
     SummarySchema,
 )
-from tracker.services import history, library
+from tracker.services import history, library, relations
 
 bp = ApiBlueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
 bp.before_request(authenticate)
@@ -59,11 +61,11 @@ class Item(MethodView):
         return library.get_item(g.user.id, item_id)
 
     @bp.json_body(ItemEditSchema)
-    @bp.response(200, ItemSchema)
+    @bp.response(200, EditedItemSchema)
     @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
     def patch(self, body, item_id):
         """Change any editable field."""
-        return library.update_item(g.user.id, item_id, body, g.origin).item
+        return _with_sequel(library.update_item(g.user.id, item_id, body, g.origin))
 
     @bp.response(204)
     @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
@@ -86,16 +88,18 @@ def restore(item_id):
 
 @bp.route("/items/<id:item_id>/increment", methods=["POST"])
 @bp.json_body(IncrementSchema, required=False)
-@bp.response(200, ItemSchema)
+@bp.response(200, EditedItemSchema)
 @bp.errors(*MUTATION, 404, e404=NOT_YOURS)
 def increment(body, item_id):
     """Add to progress (negative `by` goes back); simultaneous calls all count.
 
     The body is optional: none means `{"by": 1}`.
     """
-    return library.increment_progress(
-        g.user.id, item_id, body["by"], g.origin, linked=g.user.anilist_linked
-    ).item
+    return _with_sequel(
+        library.increment_progress(
+            g.user.id, item_id, body["by"], g.origin, linked=g.user.anilist_linked
+        )
+    )
 
 
 @bp.route("/items/<id:item_id>/refresh", methods=["POST"])
@@ -144,6 +148,16 @@ def resolve(body, item_id, event_id):
 def summary():
     """How many items you have, by status and by type."""
     return library.summary(g.user.id)
+
+
+def _with_sequel(change: library.Change) -> dict:
+    """The item, and the sequel to add next when the change completed it (no statement
+    otherwise)."""
+    sequels = relations.sequel_after(change)
+    if not sequels:
+        return {"item": change.item, "sequel": None}
+    language = preferences.read(g.user.preferences).title_language
+    return {"item": change.item, "sequel": relations.sequel_summary(sequels[0], language)}
 
 
 def _paging_headers(

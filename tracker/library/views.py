@@ -28,7 +28,7 @@ from marshmallow import EXCLUDE, ValidationError
 
 from tracker import preferences, scores
 from tracker.htmx import is_htmx, render, toast, toast_action, trigger
-from tracker.library import display, suggestions
+from tracker.library import display, related, suggestions
 from tracker.models import MEDIA_TYPES, LibraryItem, Origin, Status
 from tracker.schemas import (
     MAX_TITLE,
@@ -361,7 +361,12 @@ def _row_change(item_id: int, change: Callable[[], library.Change]) -> Response:
         flash(message, "success")
         return redirect(url_for("library.index"), 303)
     row = make_response(render_template(ROW, item=done.item))
-    response = toast(row, message, action=_row_action(done, asked="status" in request.form))
+    response = toast(
+        row,
+        message,
+        action=_row_action(done, asked="status" in request.form),
+        offer=related.sequel_action(done),
+    )
     return _counts_changed(response) if "status" in done.changes else response
 
 
@@ -440,7 +445,8 @@ def _detail_change(
     if not is_htmx():
         flash(saved.format(title=item.title), "success")
         return redirect(url_for("library.detail", item_id=item_id), 303)
-    return _counts_changed(toast(_detail_page(item), saved.format(title=item.title)))
+    offer = related.sequel_action(done)
+    return _counts_changed(toast(_detail_page(item), saved.format(title=item.title), offer=offer))
 
 
 def _detail_page(
@@ -456,6 +462,7 @@ def _detail_page(
         status=status,
         item=item,
         history=history.for_page(item),
+        relations=related.page_relations(item),
         values=values or {},
         errors=errors or {},
     )
