@@ -31,7 +31,7 @@ def set_zone(app, user_id: int, zone: str) -> None:
 
 def follow(app, user_id: int, title: str, *, status: str = "current", schedule=(),
            duration: int | None = None, episodes: int | None = 12, next_airing=None,
-           media_id: int | None = None) -> tuple[int, int]:  # fmt: skip
+           media_id: int | None = None, cover_url: str | None = None) -> tuple[int, int]:  # fmt: skip
     """A catalogue title in the user's library with ``schedule`` [(episode, UTC time)]
     and, optionally, the catalogue's ``next_airing`` (episode, UTC time); (item, media)."""
     with app.app_context():
@@ -40,7 +40,7 @@ def follow(app, user_id: int, title: str, *, status: str = "current", schedule=(
             media = Media(source="anilist", external_id=str(external), anilist_id=external,
                           media_type="anime", title_romaji=title, title_preferred=title,
                           search_text=title.lower(), synonyms=[], episodes=episodes,
-                          duration=duration)  # fmt: skip
+                          duration=duration, cover_url=cover_url)  # fmt: skip
             if next_airing is not None:
                 media.next_airing_episode, media.next_airing_at = next_airing
             db.session.add(media)
