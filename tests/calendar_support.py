@@ -31,7 +31,8 @@ def set_zone(app, user_id: int, zone: str) -> None:
 
 def follow(app, user_id: int, title: str, *, status: str = "current", schedule=(),
            duration: int | None = None, episodes: int | None = 12, next_airing=None,
-           media_id: int | None = None, cover_url: str | None = None) -> tuple[int, int]:  # fmt: skip
+           media_id: int | None = None, cover_url: str | None = None,
+           ) -> tuple[int, int]:  # fmt: skip
     """A catalogue title in the user's library with ``schedule`` [(episode, UTC time)]
     and, optionally, the catalogue's ``next_airing`` (episode, UTC time); (item, media)."""
     with app.app_context():

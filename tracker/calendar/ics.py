@@ -87,6 +87,9 @@ def text(value: str) -> str:
 def fold(line: str) -> Iterator[str]:
     """A content line cut into lines of at most 75 octets, never inside a UTF-8
     character; each continuation starts with a space (which counts)."""
+    if len(line) <= LINE_OCTETS // 4 or len(line.encode()) <= LINE_OCTETS:
+        yield line  # most lines: no character-by-character walk
+        return
     piece, size = [], 0
     for character in line:
         octets = len(character.encode())
