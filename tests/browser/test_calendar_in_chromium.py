@@ -81,3 +81,27 @@ def test_making_the_feed_url_in_settings_in_chromium(app, page, user_id):
     expect(section.get_by_text("No feed yet.")).to_be_visible()
     expect(page.locator("#toasts").get_by_text("Calendar feed turned off")).to_be_visible()
     assert csp_errors(page) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_calendar_pages_have_no_axe_violations(app, context_for, user_id, scheme):
+    from tests.browser.test_accessibility_in_chromium import AXE, audit, readable
+
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci")
+    now = utcnow()
+    follow(app, user_id, "Aired", schedule=[(1, now - timedelta(minutes=5))], cover_url=None)
+    follow(app, user_id, "Coming", status="planning", schedule=[(4, now + timedelta(days=1))],
+           next_airing=(4, now + timedelta(days=1)))  # fmt: skip
+    follow(app, user_id, "Announced", next_airing=(2, now + timedelta(days=2)))
+    page = context_for(color_scheme=scheme).new_page()
+    log_in(page)
+    found = {}
+    for name, path in [("week", "/calendar"), ("month", "/calendar?view=month")]:
+        page.goto(path)
+        found[name] = audit(page, AXE.read_text())
+    page.goto("/settings#calendar-feed")
+    page.get_by_role("button", name="Make a feed URL").click()
+    page.locator("#calendar-feed-url").wait_for()
+    found["settings with a new feed URL"] = audit(page, AXE.read_text())
+    assert not any(found.values()), readable(found)
