@@ -241,6 +241,7 @@ def test_the_week_shows_each_episode_in_the_persons_time_with_a_link(app, logged
     assert "Episode 7 of 12" in page
     assert ">12:30</time>" in page  # 03:30 UTC in Tokyo
     assert "Times in Asia/Tokyo" in page
+    assert 'href="/settings#calendar-feed">Subscribe in a calendar app</a>' in page
 
 
 def test_an_empty_week_says_where_airing_times_come_from(app, logged_in, me):
