@@ -981,6 +981,7 @@ def test_the_settings_page_has_its_three_sections(logged_in):
         "API tokens",
         "Sessions",
         "AniList",
+        "Calendar feed",
         "Import &amp; export",
         "Delete account",
     ]

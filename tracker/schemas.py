@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, date, datetime
 
 from marshmallow import (
     Schema,
@@ -481,6 +481,99 @@ class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
     version = fields.String()
+
+
+# --- the airing calendar (GET /api/calendar) ---------------------------------------------
+
+# A date, or a date and time with an optional offset (ASCII digits only).
+DAY_OR_INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+_DAY_OR_INSTANT = re.compile(DAY_OR_INSTANT_PATTERN)
+
+
+class DayOrInstant(fields.String):
+    """``2026-12-06`` (a day in the person's zone) or ``2026-12-06T18:00:00Z`` (an instant;
+    without an offset, read in the person's zone)."""
+
+    default_error_messages = {
+        "invalid": "Use a real date (2026-12-06) or date and time (2026-12-06T18:00:00Z)."
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(metadata={"pattern": DAY_OR_INSTANT_PATTERN, **kwargs.pop("metadata", {})},
+                         **kwargs)  # fmt: skip
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not _DAY_OR_INSTANT.fullmatch(text):
+            raise self.make_error("invalid")
+        try:
+            return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+
+
+class CalendarQuerySchema(Schema):
+    start = DayOrInstant(
+        data_key="from",
+        metadata={
+            "description": "First day (a date, in your time zone) or instant; default: today."
+        },
+    )
+    end = DayOrInstant(data_key="to", metadata={
+        "description": "Last day, included (a date), or the instant the window ends before; "
+        "default: six days after `from`. At most 62 days after `from`."})  # fmt: skip
+
+
+class CalendarEpisodeSchema(Schema):
+    item_id = fields.Integer()
+    media_id = fields.Integer()
+    title = fields.String()
+    type = fields.String(attribute="media_type")
+    episode = fields.Integer()
+    airing_at = fields.DateTime(metadata={"description": "UTC"})
+    ends_at = fields.DateTime(
+        metadata={
+            "description": "UTC: `airing_at` plus the episode's "
+            "length (24 minutes when the catalogue has none)"
+        }
+    )
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    progress = fields.Integer()
+    total = fields.Integer(allow_none=True)
+    duration = fields.Integer(allow_none=True, metadata={"description": "Minutes per episode"})
+    cover_url = fields.String(allow_none=True, metadata=URI)
+    estimated = fields.Boolean(
+        metadata={"description": "true: no AniList schedule for the title; its next episode only"}
+    )
+
+
+class CalendarDaySchema(Schema):
+    date = fields.Date(attribute="day", metadata={"description": "In your time zone"})
+    episodes = fields.List(fields.Nested(CalendarEpisodeSchema))
+
+
+class CalendarSchema(Schema):
+    start = fields.DateTime(data_key="from", attribute="window.start")
+    end = fields.DateTime(
+        data_key="to",
+        attribute="window.end",
+        metadata={"description": "The window ends before this instant"},
+    )
+    timezone = fields.String(attribute="window.zone")
+    days = fields.List(
+        fields.Nested(CalendarDaySchema),
+        metadata={"description": "Every day of the window, empty ones too"},
+    )
+
+
+class FeedTokenSchema(Schema):
+    url = fields.String(metadata={**URI, "description": "The feed: shown only this once"})
+    webcal_url = fields.String(
+        metadata={"description": "The same, for calendar apps that subscribe from a webcal:// link"}
+    )
 
 
 def load_form(schema: Schema, form: Mapping[str, str], *, partial: bool = False) -> dict:

@@ -66,8 +66,9 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if request.endpoint != "static":
         # Pages, fragments and JSON are someone's own data: never kept by a browser or
-        # a shared cache (the back button, a proxy). Static files keep their caching.
-        headers["Cache-Control"] = "no-store"
+        # a shared cache (the back button, a proxy). Static files keep their caching, and
+        # so does a view that chose its own (the private calendar feed).
+        headers.setdefault("Cache-Control", "no-store")
     return response
 
 

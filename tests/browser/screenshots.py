@@ -3,8 +3,9 @@ docs/item-conflict.png (an item page with a sync conflict to settle) and docs/se
 (the settings page: profile, password, API tokens, sessions, AniList), docs/import-preview.png
 (a small MyAnimeList file's preview on the settings page), and the library's first screen on
 a phone, light and dark (docs/library-phone-*.png); the sequel prompt, a toast offering the
-sequel of a title just completed (docs/sequel-prompt-*.png), and the item page's related
-titles (docs/item-related-*.png).
+sequel of a title just completed (docs/sequel-prompt-*.png), the item page's related
+titles (docs/item-related-*.png), and the airing calendar's week, light and dark
+(docs/calendar-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -18,12 +19,14 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from flask_migrate import upgrade
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
+from tests.calendar_support import follow, user_id_of
 from tests.fakes import serve
 from tests.fakes.anilist import FakeAniList
 from tests.test_import_mal import anime_entry, export
@@ -228,6 +231,59 @@ def sequel_shots(app, browser, base: str, scheme: str, item_id: int) -> None:
     context.close()
 
 
+# Airing titles for the calendar: title, status, cover colours,
+# [(episode, days from now, hour UTC)].
+AIRING = [
+    (
+        "Frieren: Beyond Journey's End Season 2",
+        "current",
+        ("#5b8def", "#b8e1ff"),
+        [(3, 0, 15), (4, 7, 15)],
+    ),
+    ("Dandadan", "current", ("#e85d75", "#ffd166"), [(15, 1, 16), (16, 8, 16)]),
+    ("The Apothecary Diaries", "current", ("#8f5bd6", "#f3c4e8"), [(30, 2, 14)]),
+    ("Witch Hat Atelier", "planning", ("#2a9d8f", "#e9c46a"), [(1, 4, 13)]),
+    ("Orb: On the Movements of the Earth", "repeating", None, [(20, 4, 18), (21, 11, 18)]),
+]
+
+
+def seed_calendar(app) -> None:
+    """Titles airing this week (from the catalogue, as AniList's schedule fills it)."""
+    user_id = user_id_of(app, USERNAME)
+    today = utcnow().replace(minute=0, second=0, microsecond=0)
+    for title, status, colours, episodes in AIRING:
+        schedule = [(n, today.replace(hour=hour) + timedelta(days=days))
+                    for n, days, hour in episodes]  # fmt: skip
+        follow(
+            app,
+            user_id,
+            title,
+            status=status,
+            schedule=schedule,
+            cover_url=cover(colours),
+            episodes=None,
+        )
+
+
+def shoot_calendar(browser, base: str) -> None:
+    from playwright.sync_api import expect
+
+    for scheme in ("light", "dark"):
+        context = browser.new_context(
+            base_url=base, color_scheme=scheme, viewport={"width": 1100, "height": 900}
+        )
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Username").fill(USERNAME)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("load")
+        page.goto("/calendar")
+        expect(page.locator("li.episode")).to_have_count(5)
+        shoot(page, f"calendar-{scheme}.png", full_page=True)
+        context.close()
+
+
 def shoot(target, name: str, **options) -> None:
     path = DOCS / name
     target.screenshot(path=str(path), **options)
@@ -284,6 +340,8 @@ def main() -> int:
                 shoot(page, f"library-phone-{scheme}.png")
                 phone.close()
                 sequel_shots(app, browser, base, scheme, almost_done)
+            seed_calendar(app)  # after the library's shots, which count its rows
+            shoot_calendar(browser, base)
             browser.close()
         with app.app_context():
             db.engine.dispose()

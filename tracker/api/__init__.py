@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
-from tracker.api import anilist, auth, exports, health, imports, library, sources
+from tracker.api import anilist, auth, calendar, exports, health, imports, library, sources
 from tracker.extensions import api, csrf
 from tracker.routing import IdConverter
 from tracker.schemas import ApiErrorSchema
@@ -29,6 +29,7 @@ def register_api(app: Flask) -> None:
         anilist.bp,
         anilist.jobs_bp,
         health.bp,
+        calendar.bp,
     ):
         api.register_blueprint(blueprint)
         # Bearer-token calls carry no cookie to forge; session calls are checked in access.

@@ -2,7 +2,14 @@
 import/export), each an htmx fragment that also answers as the whole page."""
 
 # Each section's routes join the blueprint when its module is imported.
-from tracker.settings import account, anilist, imports, profile, security  # noqa: F401
+from tracker.settings import (  # noqa: F401
+    account,
+    anilist,
+    calendar_feed,
+    imports,
+    profile,
+    security,
+)
 from tracker.settings.views import bp
 
 __all__ = ["bp"]
