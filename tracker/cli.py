@@ -14,9 +14,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
+from sqlalchemy import inspect
+from werkzeug.serving import run_simple
 
 from tracker import worker
 from tracker.auth.views import reset_link
+from tracker.extensions import db
 from tracker.models import MEDIA_TYPES, Origin
 from tracker.portability import FORMATS, UnreadableFile
 from tracker.portability.detect import read_file
@@ -32,6 +35,28 @@ def seed_demo() -> None:
     """Create the demo user (demo / demo1234) if it does not exist."""
     user = accounts.ensure_demo_user()
     click.echo(f"Demo user ready: {user.username} / {accounts.DEMO_PASSWORD}")
+
+
+@tracker_cli.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@with_appcontext
+def dev_command(host: str, port: int) -> None:
+    """Serve for development (what `make run` runs): with TRACKER_DEMO_USER the demo
+    user is made first, with TRACKER_INPROCESS_WORKER a thread runs the worker."""
+    app = current_app._get_current_object()
+    if app.config["DEMO_USER"]:
+        if not inspect(db.engine).has_table("users"):
+            raise click.ClickException("The database has no tables: run `flask db upgrade`.")
+        seed_demo.callback()
+        db.session.remove()
+    if app.config["INPROCESS_WORKER"]:
+        worker.start_in_process(app)
+        click.echo("Worker running in this process.")
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        worker.stop_in_process(app)
 
 
 @contextmanager
