@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import inspect
 from werkzeug.serving import run_simple
 
-from tracker import worker
+from tracker import backups, worker
 from tracker.auth.views import reset_link
 from tracker.extensions import db
 from tracker.models import MEDIA_TYPES, Origin
@@ -300,6 +300,44 @@ def export_command(username: str, format_: str, media_type: str | None,
     if export.left_out:
         click.echo(f"Left out {export.left_out} without a MyAnimeList id (MyAnimeList's "
                    "importer finds titles by id only).", err=True)  # fmt: skip
+
+
+@contextmanager
+def _backup_errors() -> Iterator[None]:
+    """A backup or restore that cannot happen is a message and exit status 1."""
+    try:
+        yield
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@tracker_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@click.option(
+    "--print-command", is_flag=True, help="PostgreSQL: show the pg_dump command, run nothing."
+)
+def backup_command(path: Path, force: bool, print_command: bool) -> None:
+    """Back up the database to PATH, safely while the app runs (SQLite: its online backup
+    API; PostgreSQL: pg_dump --format=custom)."""
+    with _backup_errors():
+        if print_command:
+            if backups.kind_of(db.engine.url) == "sqlite":
+                click.echo("SQLite is copied with its online backup API: there is no command.")
+            else:
+                click.echo(backups.shown(*backups.pg_dump_command(db.engine.url, path)))
+            return
+        click.echo(backups.backup(db.engine, path, force=force))
+
+
+@tracker_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+def restore_command(path: Path, force: bool) -> None:
+    """Put the backup at PATH into the configured database (stop the app and workers
+    first). A database that holds data is replaced only with --force."""
+    with _backup_errors():
+        click.echo(backups.restore(db.engine, path, force=force))
 
 
 def register_commands(app: Flask) -> None:
