@@ -46,10 +46,11 @@ static/vendor/.installed: node_modules/.installed
 
 assets: static/vendor/.installed
 
+# `tracker dev` is the development server: it makes the demo user (TRACKER_DEMO_USER)
+# and runs the worker in a thread (TRACKER_INPROCESS_WORKER); creating the app does neither.
 run: install assets
 	$(FLASK) db upgrade
-	$(FLASK) tracker seed-demo
-	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(FLASK) tracker dev --host $(HOST) --port $(PORT)
 
 test: install assets
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ import requests
 
 from tests.conftest import ApiClient, api_client_for, oauth_config, remote_config
 from tests.test_auth_api import error_of
+from tracker import worker
 from tracker.extensions import db
 from tracker.models import AniListAccount, ItemEvent, SyncOutbox, utcnow
 from tracker.services import sync
@@ -469,7 +470,8 @@ def test_the_in_process_worker_pushes_a_change_within_seconds(app_factory, fake_
                                                              fake_mangadex, sleeps):  # fmt: skip
     fake, url = fake_anilist
     config = {**remote_config(url, fake_mangadex[1], sleeps), **oauth_config(url)}
-    app = app_factory(**config, INPROCESS_WORKER=True, WORKER_POLL_SECONDS=0.2)
+    app = app_factory(**config, WORKER_POLL_SECONDS=0.2)
+    worker.start_in_process(app)  # as the development server does; stopped by app_factory
     alice = api_client_for(app, "alice")
     connect(alice)
     alice.add(source="anilist", anilist_id=1, title="Cowboy Bebop", progress=3)

@@ -111,12 +111,6 @@ def test_the_demo_user_can_get_a_token(app, runner, client):
     assert response.status_code == 200
 
 
-def test_demo_user_setting_seeds_at_start(app_factory):
-    app = app_factory(DEMO_USER=True)
-    with app.app_context():
-        assert User.query.filter_by(username="demo").count() == 1
-
-
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":

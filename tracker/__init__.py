@@ -6,9 +6,9 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from flask_login import current_user
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 
-from tracker import admin, auth, calendar, cli, errors, library, settings, worker
+from tracker import admin, auth, calendar, cli, errors, library, logs, settings
 from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import compress, csrf, db, jwt, limiter, login_manager, migrate
@@ -20,12 +20,13 @@ from tracker.security import (
     register_jwt_errors,
     trust_proxies,
 )
-from tracker.services.accounts import ensure_demo_user
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
+    """The app, built without touching the database or starting a thread: the demo
+    user and the in-process worker are the development server's (``flask tracker dev``)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -34,16 +35,13 @@ def create_app(config: dict | None = None) -> Flask:
     )
     load_config(app, config)
     trust_proxies(app)
+    logs.init_app(app)  # a request id for every request, even one refused below
     app.before_request(limit_request_body)  # first, before any extension reads a body
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
     cli.register_commands(app)
     app.after_request(add_security_headers)
-    if app.config["DEMO_USER"]:
-        _seed_demo_user(app)
-    if app.config["INPROCESS_WORKER"]:
-        app.extensions["tracker.worker"] = worker.start_in_process(app)
     return app
 
 
@@ -93,11 +91,3 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _seed_demo_user(app: Flask) -> None:
-    with app.app_context():
-        # Before the first ``flask db upgrade`` there is nothing to seed into.
-        if inspect(db.engine).has_table("users"):
-            ensure_demo_user()
-        db.session.remove()

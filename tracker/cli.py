@@ -14,9 +14,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
+from sqlalchemy import inspect
+from werkzeug.serving import run_simple
 
-from tracker import worker
+from tracker import backups, worker
 from tracker.auth.views import reset_link
+from tracker.extensions import db
 from tracker.models import MEDIA_TYPES, Origin
 from tracker.portability import FORMATS, UnreadableFile
 from tracker.portability.detect import read_file
@@ -32,6 +35,28 @@ def seed_demo() -> None:
     """Create the demo user (demo / demo1234) if it does not exist."""
     user = accounts.ensure_demo_user()
     click.echo(f"Demo user ready: {user.username} / {accounts.DEMO_PASSWORD}")
+
+
+@tracker_cli.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@with_appcontext
+def dev_command(host: str, port: int) -> None:
+    """Serve for development (what `make run` runs): with TRACKER_DEMO_USER the demo
+    user is made first, with TRACKER_INPROCESS_WORKER a thread runs the worker."""
+    app = current_app._get_current_object()
+    if app.config["DEMO_USER"]:
+        if not inspect(db.engine).has_table("users"):
+            raise click.ClickException("The database has no tables: run `flask db upgrade`.")
+        seed_demo.callback()
+        db.session.remove()
+    if app.config["INPROCESS_WORKER"]:
+        worker.start_in_process(app)
+        click.echo("Worker running in this process.")
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        worker.stop_in_process(app)
 
 
 @contextmanager
@@ -275,6 +300,44 @@ def export_command(username: str, format_: str, media_type: str | None,
     if export.left_out:
         click.echo(f"Left out {export.left_out} without a MyAnimeList id (MyAnimeList's "
                    "importer finds titles by id only).", err=True)  # fmt: skip
+
+
+@contextmanager
+def _backup_errors() -> Iterator[None]:
+    """A backup or restore that cannot happen is a message and exit status 1."""
+    try:
+        yield
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@tracker_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@click.option(
+    "--print-command", is_flag=True, help="PostgreSQL: show the pg_dump command, run nothing."
+)
+def backup_command(path: Path, force: bool, print_command: bool) -> None:
+    """Back up the database to PATH, safely while the app runs (SQLite: its online backup
+    API; PostgreSQL: pg_dump --format=custom)."""
+    with _backup_errors():
+        if print_command:
+            if backups.kind_of(db.engine.url) == "sqlite":
+                click.echo("SQLite is copied with its online backup API: there is no command.")
+            else:
+                click.echo(backups.shown(*backups.pg_dump_command(db.engine.url, path)))
+            return
+        click.echo(backups.backup(db.engine, path, force=force))
+
+
+@tracker_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+def restore_command(path: Path, force: bool) -> None:
+    """Put the backup at PATH into the configured database (stop the app and workers
+    first). A database that holds data is replaced only with --force."""
+    with _backup_errors():
+        click.echo(backups.restore(db.engine, path, force=force))
 
 
 def register_commands(app: Flask) -> None:

@@ -16,12 +16,16 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from flask import Flask
 
+from tracker import logs
+
 DEFAULTS: dict[str, object] = {
     "ENV": "production",
     "SECRET_KEY": None,
     "ENCRYPTION_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a logged database error shows its SQL, never the values bound to
+    # it (a token hash, an encrypted AniList token, someone's notes).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "ANILIST_GRAPHQL_URL": "https://graphql.anilist.co",
     "ANILIST_AUTHORIZE_URL": "https://anilist.co/api/v2/oauth/authorize",
     "ANILIST_TOKEN_URL": "https://anilist.co/api/v2/oauth/token",
@@ -37,11 +41,13 @@ DEFAULTS: dict[str, object] = {
     "SEARCH_FAILURE_TTL": 60,  # seconds a failed search is not retried
     "REMOTE_OPTIONS": {},  # extra client options (tests: sleep, retries, timeouts)
     "REDIS_URL": None,
-    "DEMO_USER": False,
+    "DEMO_USER": False,  # `flask tracker dev` makes demo / demo1234 before it serves
     "REGISTRATION_OPEN": True,  # false: only operators make accounts (flask tracker create-user)
     # Where people reach this server: the CLI, which has no request, builds links from it.
     "PUBLIC_URL": "http://127.0.0.1:5000",
-    "INPROCESS_WORKER": False,
+    "INPROCESS_WORKER": False,  # `flask tracker dev` runs the worker in a thread of its own
+    "LOG_FORMAT": "text",  # or json: one JSON object per line
+    "LOG_LEVEL": "INFO",
     "JWT_ACCESS_TOKEN_EXPIRES": timedelta(days=1),
     "JWT_TOKEN_LOCATION": ["headers"],
     "JWT_ERROR_MESSAGE_KEY": "message",
@@ -129,6 +135,9 @@ def _fill_development_defaults(app: Flask) -> None:
 
 def _check(app: Flask) -> None:
     cfg = app.config
+    problem = logs.check_config(app)
+    if problem:
+        raise ConfigError(problem)
     if is_production(app):
         missing = [f"TRACKER_{name}" for name in PRODUCTION_SECRETS if not cfg.get(name)]
         if missing:

@@ -448,6 +448,8 @@ class SyncOutbox(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The request of the latest change (X-Request-ID): the push is logged under it.
+    request_id: Mapped[str | None] = mapped_column(String(128))
 
 
 # Whether the user has linked AniList, loaded with the user row (no query of its own):
@@ -504,3 +506,5 @@ class Job(db.Model):
     # A file import's parsed rows, kept a while so its preview can be applied without
     # uploading again; loaded only when asked for (it may hold thousands of rows).
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    # The request that queued the job (X-Request-ID): the worker logs under it.
+    request_id: Mapped[str | None] = mapped_column(String(128))

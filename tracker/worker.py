@@ -1,7 +1,8 @@
 """The worker: runs jobs, pushes the outbox and queues periodic pulls.
 
-``flask tracker worker`` runs it as its own process; with TRACKER_INPROCESS_WORKER
-a daemon thread of the web process runs the same loop.
+``flask tracker worker`` runs it as its own process (production); the development
+server, ``flask tracker dev`` with TRACKER_INPROCESS_WORKER, runs the same loop in a
+daemon thread of its own. Creating the app never starts it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,19 @@ def run(app: Flask, stop: threading.Event, *, once: bool = False) -> None:
 
 
 def start_in_process(app: Flask) -> threading.Thread:
+    """The worker in a daemon thread of this process, kept in ``app.extensions``."""
     stop = threading.Event()
     thread = threading.Thread(target=run, args=(app, stop), name="tracker-worker", daemon=True)
     thread.stop = stop  # type: ignore[attr-defined]
+    app.extensions["tracker.worker"] = thread
     thread.start()
     return thread
+
+
+def stop_in_process(app: Flask, timeout: float = 10.0) -> None:
+    """Stop the thread ``start_in_process`` started for ``app`` (if any) and wait for it."""
+    thread = app.extensions.pop("tracker.worker", None)
+    if thread is not None:
+        thread.stop.set()
+        outbox.changes_waiting.set()  # wake it from its poll at once
+        thread.join(timeout)

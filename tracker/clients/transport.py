@@ -9,6 +9,7 @@ raises ``RateLimited`` so the caller can schedule the work for later.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,8 @@ DEFAULT_RETRY_AFTER = 60.0
 _RETRYABLE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 DEFAULT_USER_AGENT = "Tracker/0.1 (+self-hosted)"
+
+log = logging.getLogger(__name__)
 
 
 class Transport:
@@ -83,16 +86,20 @@ class Transport:
             if attempt:
                 self.sleep(self.backoff(attempt - 1))
             self._take_budget(interactive, keep)
+            started = time.perf_counter()
             try:
                 response = self.session.request(
                     method, url, headers=all_headers, timeout=timeout, **kwargs
                 )
             except _RETRYABLE as exc:
+                self._log(method, url, started, attempt, error=_describe(exc))
                 failure = Unavailable(_describe(exc), source=self.source)
                 failure.__cause__ = exc
                 continue
             except requests.RequestException as exc:
+                self._log(method, url, started, attempt, error=_describe(exc))
                 raise Unavailable(_describe(exc), source=self.source) from exc
+            self._log(method, url, started, attempt, status=response.status_code)
             if response.status_code == 429:
                 retry_after = retry_after_from(response.headers, now=self.clock())
                 self.budget.penalise(retry_after)
@@ -104,6 +111,20 @@ class Transport:
             )
         assert failure is not None
         raise failure
+
+    def _log(self, method: str, url: str, started: float, attempt: int, *,
+             status: int | None = None, error: str | None = None) -> None:  # fmt: skip
+        """One line per attempt: where (the URL without its query), how it ended, how
+        long it took. Never a header or a body: they carry the tokens."""
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        where = url.split("?", 1)[0]
+        outcome = status if error is None else error
+        fields = {"source": self.source, "method": method, "url": where, "status": status,
+                  "error": error, "duration_ms": duration_ms, "attempt": attempt + 1}  # fmt: skip
+        troubled = error is not None or status is None or status >= 500 or status == 429
+        level = logging.WARNING if troubled else logging.INFO
+        log.log(level, "%s %s %s -> %s in %s ms", self.source, method, where, outcome,
+                duration_ms, extra=fields)  # fmt: skip
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry number ``attempt + 1``: exponential, with jitter so that

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.clients import ClientError, MediaRecord
 from tracker.extensions import db
+from tracker.logs import current_request_id
 from tracker.models import ItemEvent, Job, LibraryItem, Media, Origin, utcnow
 from tracker.portability import ImportRow, ParsedFile, Skipped, UnreadableFile
 from tracker.portability.detect import read_file
@@ -153,7 +154,7 @@ def start_apply(user_id: int, preview_id: int, *, mode: str = "add", push: bool 
 
 def _queue(user_id: int, kind: str, params: dict, payload: dict | None, total: int | None) -> Job:
     job = Job(user_id=user_id, kind=kind, state="queued", done=0, total=total, params=params,
-              payload=payload, created_at=utcnow())  # fmt: skip
+              payload=payload, created_at=utcnow(), request_id=current_request_id())  # fmt: skip
     db.session.add(job)
     db.session.commit()
     outbox.changes_waiting.set()  # wakes an in-process worker

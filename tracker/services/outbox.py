@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, exists, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.extensions import db
+from tracker.logs import current_request_id
 from tracker.models import AniListAccount, LibraryItem, SyncOutbox, utcnow
 
 # Set when a change is queued, so an in-process worker can push it at once.
@@ -36,7 +37,8 @@ def note_change(item: LibraryItem, kind: str, *, linked: bool | None = None) -> 
     op = "delete" if kind == "deleted" else "save"
     # An edit also lifts a quarantine: the item is sent again as it is now.
     values = {"op": op, "now": utcnow(), "anilist_media_id": item.media.anilist_id,
-              "anilist_entry_id": item.anilist_entry_id}  # fmt: skip
+              "anilist_entry_id": item.anilist_entry_id,
+              "request_id": current_request_id()}  # fmt: skip
     if op == "delete" and item.anilist_entry_id is None:
         # Never confirmed on AniList: only a push already queued (maybe in flight) matters.
         db.session.execute(_requeue_statement(), {**values, "item": item.id})
@@ -52,7 +54,8 @@ def note_change(item: LibraryItem, kind: str, *, linked: bool | None = None) -> 
 def _queued_values(with_entry: bool) -> dict:
     values = {"op": bindparam("op"), "updated_at": bindparam("now"),
               "anilist_media_id": bindparam("anilist_media_id"),
-              "failed_at": null(), "last_error": null()}  # fmt: skip
+              "failed_at": null(), "last_error": null(),
+              "request_id": bindparam("request_id")}  # fmt: skip
     if with_entry:
         values["anilist_entry_id"] = bindparam("anilist_entry_id")
     return values

@@ -45,6 +45,7 @@ from tracker.clients import (
 )
 from tracker.clients.anilist import MEDIA_TYPES, iso_to_fuzzy
 from tracker.extensions import db
+from tracker.logs import current_request_id, request_context
 from tracker.models import (
     AniListAccount,
     Job,
@@ -117,35 +118,38 @@ def push_pending(
     now = now or utcnow()
     delivered = 0
     leased = _lease_due_rows(user_id, skip_user, now)
-    for position, (row_id, seen) in enumerate(leased):
-        try:
-            row = db.session.get(SyncOutbox, row_id)
-            if row is None:
-                continue
-            delivered += _push(row, seen, now)
-            db.session.commit()
-        except RateLimited as error:
-            # The budget is closed for everyone: this row and the rest of the round
-            # wait for it, rather than for their lease to run out.
-            waiting = [leased_id for leased_id, _ in leased[position:]]
-            _reschedule(waiting, now + timedelta(seconds=error.retry_after), str(error))
-            break
-        except Exception:
-            db.session.rollback()
-            current_app.logger.exception("Pushing outbox row %s failed", row_id)
-            message = "Sending to AniList failed unexpectedly; it will be tried again."
-            _reschedule([row_id], now + timedelta(seconds=MAX_RETRY_GAP), message)
+    for position, (row_id, seen, request_id) in enumerate(leased):
+        with request_context(request_id):  # logged under the request of the edit
+            try:
+                row = db.session.get(SyncOutbox, row_id)
+                if row is None:
+                    continue
+                delivered += _push(row, seen, now)
+                db.session.commit()
+            except RateLimited as error:
+                # The budget is closed for everyone: this row and the rest of the round
+                # wait for it, rather than for their lease to run out.
+                waiting = [leased_id for leased_id, _, _ in leased[position:]]
+                _reschedule(waiting, now + timedelta(seconds=error.retry_after), str(error))
+                break
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("Pushing outbox row %s failed", row_id)
+                message = "Sending to AniList failed unexpectedly; it will be tried again."
+                _reschedule([row_id], now + timedelta(seconds=MAX_RETRY_GAP), message)
     return delivered
 
 
 def _lease_due_rows(
     user_id: int | None, skip_user: int | None, now: datetime
-) -> list[tuple[int, datetime]]:
+) -> list[tuple[int, datetime, str | None]]:
     waiting_for_choice = exists().where(
         AniListAccount.user_id == SyncOutbox.user_id, AniListAccount.first_sync_pending
     )
     query = (
-        select(SyncOutbox.id, SyncOutbox.next_attempt_at, SyncOutbox.updated_at)
+        select(
+            SyncOutbox.id, SyncOutbox.next_attempt_at, SyncOutbox.updated_at, SyncOutbox.request_id
+        )
         .where(
             SyncOutbox.next_attempt_at <= now,
             SyncOutbox.failed_at.is_(None),  # quarantined until the item is edited
@@ -160,14 +164,14 @@ def _lease_due_rows(
     if skip_user is not None:
         query = query.where(SyncOutbox.user_id != skip_user)
     leased = []
-    for row_id, due, updated in db.session.execute(query).all():
+    for row_id, due, updated, request_id in db.session.execute(query).all():
         taken = db.session.execute(
             update(SyncOutbox)
             .where(SyncOutbox.id == row_id, SyncOutbox.next_attempt_at == due)
             .values(next_attempt_at=now + LEASE)
         ).rowcount
         if taken:
-            leased.append((row_id, updated))
+            leased.append((row_id, updated, request_id))
     db.session.commit()
     return leased
 
@@ -846,7 +850,7 @@ def start_job(user_id: int, kind: str, *, policy: str = "newest", full: bool = F
     job = active_job(user_id)
     if job is None:
         job = Job(user_id=user_id, kind=kind, state="queued", done=0, params=params,
-                  created_at=utcnow())  # fmt: skip
+                  created_at=utcnow(), request_id=current_request_id())  # fmt: skip
         db.session.add(job)
         db.session.commit()
         # Two requests (or workers) may both have found none: the oldest one stays.
@@ -901,10 +905,11 @@ def run_next_job(now: datetime | None = None) -> Job | None:
     job = db.session.get(Job, job_id)
     if not claimed or job is None:
         return None
-    if job.kind in imports.JOB_KINDS:  # a file import: no AniList list to read
-        imports.run_job(job)
-        return job
-    _run(job, now or utcnow())
+    with request_context(job.request_id):  # logged under the request that queued it
+        if job.kind in imports.JOB_KINDS:  # a file import: no AniList list to read
+            imports.run_job(job)
+        else:
+            _run(job, now or utcnow())
     return job
 
 
