@@ -44,7 +44,8 @@ def waiting() -> Waiting:
     except SQLAlchemyError:
         db.session.rollback()
         return Waiting(None, None)
-    db.session.commit()  # end the read: a scrape holds no transaction open
+    # No commit: it would expire what the rest of the page has loaded; the request's
+    # end closes the read.
     return Waiting(outbox, jobs)
 
 
