@@ -569,3 +569,19 @@ def test_the_words_say_what_the_figures_count():
         "AniList sync: 2 running; file import preview: 1 queued, 30 done."
     )
     assert "Every web and worker process" in words["Counted"]
+
+
+def test_quiet_figures_read_as_such():
+    nothing = dict.fromkeys(metrics.REMOTE_OUTCOMES, 0)
+    overview = Overview(
+        multiprocess=False, requests=0, server_errors=0, mean_request_seconds=None,
+        remotes=[RemoteFigures("AniList", 0, nothing, None)], cache_hits=0, cache_misses=0,
+        budget_waits=0, budget_wait_seconds=0.0, budget_refusals=0, pushes=0,
+        mean_push_seconds=None, outbox=None, jobs={},
+    )  # fmt: skip
+    words = dict(describe(overview))
+    assert words["Request budget"] == "No waits; 0 not sent because it was spent."
+    assert words["Outbox"] == "The database did not answer."
+    assert words["Jobs"] == "None."
+    assert words["Requests"] == "0 answered."
+    assert "This process only" in words["Counted"]

@@ -58,10 +58,15 @@ def describe(overview: Overview) -> list[tuple[str, str]]:
     if lookups:
         cache += f" ({round(100 * overview.cache_hits / lookups)} % answered from the cache)"
     lines.append(("Search cache", cache + "."))
-    budget = (f"Waited {_n(overview.budget_waits)} {_plural(overview.budget_waits, 'time')}"
-              f" ({_duration(overview.budget_wait_seconds)} in all); "
-              f"{_n(overview.budget_refusals)} not sent because it was spent.")  # fmt: skip
-    lines.append(("Request budget", budget))
+    waits = overview.budget_waits
+    budget = (
+        f"Waited {_n(waits)} {_plural(waits, 'time')} "
+        f"({_duration(overview.budget_wait_seconds)} in all)"
+        if waits
+        else "No waits"
+    )
+    lines.append(("Request budget", f"{budget}; {_n(overview.budget_refusals)} "
+                                    "not sent because it was spent."))  # fmt: skip
     pushes = f"{_n(overview.pushes)} {_plural(overview.pushes, 'change')} reached AniList"
     if overview.pushes:
         pushes += f", {_duration(overview.mean_push_seconds)} after the change on average"
@@ -123,7 +128,7 @@ def _jobs(overview: Overview) -> str:
     kinds = sorted({kind for kind, _state in overview.jobs})
     detail = "; ".join(f"{JOB_NAMES.get(kind, kind)}: {_job_counts(overview, kind, states)}"
                        for kind in kinds)  # fmt: skip
-    return f"{summary}. {detail}."
+    return f"{summary}. {detail[0].upper()}{detail[1:]}."
 
 
 def _job_counts(overview: Overview, kind: str, states: list[str]) -> str:
