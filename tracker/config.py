@@ -65,6 +65,8 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_WAIT_ADDRESS": 900,  # seconds: the same for a client address
     "THROTTLE_CLOCK": time.time,  # tests replace it
     "TRUSTED_PROXIES": 0,  # proxy hops whose X-Forwarded-For/-Proto are believed
+    "METRICS_TOKEN": None,  # bearer token for /metrics; off (404) with no allow-list either
+    "METRICS_ALLOW": [],  # addresses or networks that may read /metrics without the token
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,

@@ -1,7 +1,8 @@
 """Take docs/library-light.png and docs/library-dark.png (the library with demo titles),
 docs/item-conflict.png (an item page with a sync conflict to settle) and docs/settings.png
 (the settings page: profile, password, API tokens, sessions, AniList), docs/import-preview.png
-(a small MyAnimeList file's preview on the settings page), and the library's first screen on
+(a small MyAnimeList file's preview on the settings page), docs/operations.png (what an admin
+reads in Settings → Operations), and the library's first screen on
 a phone, light and dark (docs/library-phone-*.png); the sequel prompt, a toast offering the
 sequel of a title just completed (docs/sequel-prompt-*.png), the item page's related
 titles (docs/item-related-*.png), and the airing calendar's week, light and dark
@@ -24,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask_migrate import upgrade
+from sqlalchemy import update
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
 from tests.calendar_support import follow, user_id_of
@@ -32,7 +34,7 @@ from tests.fakes.anilist import FakeAniList
 from tests.test_import_mal import anime_entry, export
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import LibraryItem, Media, MediaRelation, Origin, utcnow
+from tracker.models import LibraryItem, Media, MediaRelation, Origin, User, utcnow
 from tracker.services import accounts, library, sessions, sync, tokens
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -284,6 +286,14 @@ def shoot_calendar(browser, base: str) -> None:
         context.close()
 
 
+def make_admin(app) -> None:
+    """The demo account becomes an admin (after the other shots, which show a person's page)."""
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == USERNAME).values(is_admin=True))
+        db.session.commit()
+        db.session.remove()
+
+
 def shoot(target, name: str, **options) -> None:
     path = DOCS / name
     target.screenshot(path=str(path), **options)
@@ -329,6 +339,12 @@ def main() -> int:
                     shoot(page, "settings.png", full_page=True)
                     preview_import(app, page)  # a preview only: the library stays as it is
                     shoot(page.locator("#import"), "import-preview.png")
+                    make_admin(app)
+                    page.goto(
+                        "/settings/operations"
+                    )  # a new load: the same page with a hash is not one
+                    expect(page.get_by_role("heading", name="Operations")).to_be_visible()
+                    shoot(page.locator("#operations"), "operations.png")
                 context.close()
                 # A phone's first screen: what a thumb reaches without scrolling.
                 phone = browser.new_context(

@@ -283,7 +283,7 @@ class AniListClient(RemoteClient):
         self.keep = 0  # requests of the shared budget this client leaves for others
 
     def default_budget(self) -> RequestBudget:
-        return MemoryBudget(30)  # AniList's "degraded" rate, per process
+        return MemoryBudget(30, label="anilist")  # AniList's "degraded" rate, per process
 
     def with_token(self, token: str | None) -> AniListClient:
         """The same client (session, budget, settings) acting for another token."""

@@ -43,7 +43,7 @@ class MangaDexClient(RemoteClient):
         self.site_url = site_url.rstrip("/")
 
     def default_budget(self) -> RequestBudget:
-        return MemoryBudget(300, burst=5)  # 5 per second: MangaDex's per-IP limit
+        return MemoryBudget(300, burst=5, label="mangadex")  # MangaDex's per-IP limit: 5/s
 
     def search_manga(
         self, query: str, limit: int = 10, interactive: bool = False

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from tracker import metrics
 from tracker.clients.errors import Unavailable
 
 
@@ -56,10 +57,16 @@ class TokenBucketBudget:
     """
 
     def __init__(
-        self, per_minute: float, *, burst: int | None = None, sleep: Callable[[float], Any]
+        self,
+        per_minute: float,
+        *,
+        burst: int | None = None,
+        sleep: Callable[[float], Any],
+        label: str = "remote",
     ) -> None:
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
+        self.label = label  # whose budget, in the metrics (anilist, mangadex)
         self.per_minute = per_minute
         self.rate = per_minute / 60.0  # requests per second
         self.burst = max(1, int(burst if burst is not None else per_minute))
@@ -68,16 +75,22 @@ class TokenBucketBudget:
     def acquire(self, block: bool = True, timeout: float | None = None, keep: int = 0) -> bool:
         remaining = timeout
         keep = max(0, min(int(keep), self.burst - 1))  # a full bucket always lets one through
-        while True:
-            wait = self._reserve(take=True, keep=keep)
-            if wait <= 0:
-                return True
-            # Give up before sleeping when the wait cannot fit in the timeout.
-            if not block or (remaining is not None and wait > remaining):
-                return False
-            self._sleep(wait)
-            if remaining is not None:
-                remaining -= wait
+        waited = 0.0
+        try:
+            while True:
+                wait = self._reserve(take=True, keep=keep)
+                if wait <= 0:
+                    return True
+                # Give up before sleeping when the wait cannot fit in the timeout.
+                if not block or (remaining is not None and wait > remaining):
+                    return False
+                self._sleep(wait)
+                waited += wait
+                if remaining is not None:
+                    remaining -= wait
+        finally:
+            if waited > 0:  # one wait, however many sleeps it took
+                metrics.record_budget_wait(self.label, waited)
 
     def seconds_until_free(self) -> float:
         return max(0.0, self._reserve(take=False))
@@ -105,8 +118,9 @@ class MemoryBudget(TokenBucketBudget):
         burst: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = time.sleep,
+        label: str = "remote",
     ) -> None:
-        super().__init__(per_minute, burst=burst, sleep=sleep)
+        super().__init__(per_minute, burst=burst, sleep=sleep, label=label)
         self._clock = clock
         self._lock = threading.Lock()
         self._tokens = float(self.burst)
@@ -208,10 +222,11 @@ class RedisBudget(TokenBucketBudget):
         burst: int | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Any] = time.sleep,
+        label: str = "remote",
     ) -> None:
         from redis.exceptions import RedisError  # redis is only needed for this class
 
-        super().__init__(per_minute, burst=burst, sleep=sleep)
+        super().__init__(per_minute, burst=burst, sleep=sleep, label=label)
         self.key = key
         self._clock = clock
         self._redis_errors = RedisError

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from tracker import metrics
 from tracker.clients.errors import RateLimited, Unavailable
 from tracker.clients.ratelimit import RequestBudget
 
@@ -92,13 +93,16 @@ class Transport:
                     method, url, headers=all_headers, timeout=timeout, **kwargs
                 )
             except _RETRYABLE as exc:
+                self._count(_outcome_of(exc), started)
                 self._log(method, url, started, attempt, error=_describe(exc))
                 failure = Unavailable(_describe(exc), source=self.source)
                 failure.__cause__ = exc
                 continue
             except requests.RequestException as exc:
+                self._count(metrics.NETWORK_ERROR, started)
                 self._log(method, url, started, attempt, error=_describe(exc))
                 raise Unavailable(_describe(exc), source=self.source) from exc
+            self._count(metrics.remote_outcome(response.status_code), started)
             self._log(method, url, started, attempt, status=response.status_code)
             if response.status_code == 429:
                 retry_after = retry_after_from(response.headers, now=self.clock())
@@ -136,8 +140,12 @@ class Transport:
         # Someone typing never waits; background work waits a little, then gives up
         # so that a worker can reschedule instead of holding a thread.
         if not self.budget.acquire(block=not interactive, timeout=self.budget_wait, keep=keep):
+            metrics.record_budget_refusal(self.source)
             wait = self.budget.seconds_until_free()
             raise RateLimited(max(wait, 1.0), "request budget spent", source=self.source)
+
+    def _count(self, outcome: str, started: float) -> None:
+        metrics.record_remote(self.source, outcome, time.perf_counter() - started)
 
 
 def retry_after_from(headers: Mapping[str, str], *, now: float) -> float:
@@ -158,6 +166,11 @@ def retry_after_from(headers: Mapping[str, str], *, now: float) -> float:
         except (KeyError, ValueError):
             continue
     return DEFAULT_RETRY_AFTER
+
+
+def _outcome_of(exc: requests.RequestException) -> str:
+    # A connect timeout is both a Timeout and a ConnectionError: it counts as a timeout.
+    return metrics.TIMEOUT if isinstance(exc, requests.Timeout) else metrics.NETWORK_ERROR
 
 
 def _describe(exc: requests.RequestException) -> str:

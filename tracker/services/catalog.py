@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from tracker import metrics
 from tracker.clients import ClientError, MediaRecord
 from tracker.clients import NotFound as RemoteNotFound
 from tracker.extensions import db
@@ -419,11 +420,14 @@ def _remote_search(
     if cached is None:
         with sources.single_flight(key):
             cached = sources.cache.get(key)  # someone else may have just asked
+            metrics.record_search_cache(source, hit=cached is not None)
             if cached is None:
                 cached = _ask(source, query, media_type, interactive=interactive)
                 _store(cached["records"], update=True)
                 ttl = sources.search_ttl if cached["state"] == OK else sources.failure_ttl
                 sources.cache.set(key, cached, ttl)
+    else:
+        metrics.record_search_cache(source, hit=True)
     return _store(cached["records"], update=False), cached["state"]
 
 

@@ -52,7 +52,7 @@ class DatabaseBudget(TokenBucketBudget):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = time.sleep,
     ) -> None:
-        super().__init__(per_minute, burst=burst, sleep=sleep)
+        super().__init__(per_minute, burst=burst, sleep=sleep, label=name)
         self.engine = engine
         self.name = name
         self._clock = clock
@@ -236,7 +236,9 @@ def _build(config: Any) -> Remote:
     sleep = options.get("sleep", time.sleep)
     budget: RequestBudget
     if redis_client is not None:
-        budget = RedisBudget(redis_client, "tracker:budget:anilist", per_minute, sleep=sleep)
+        budget = RedisBudget(
+            redis_client, "tracker:budget:anilist", per_minute, sleep=sleep, label="anilist"
+        )
     else:
         budget = DatabaseBudget(db.engine, "anilist", per_minute, sleep=sleep)
     return Remote(

@@ -33,6 +33,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, delete, exists, select, update
 
+from tracker import metrics
 from tracker.clients import (
     AniListClient,
     BadResponse,
@@ -203,6 +204,9 @@ def _push(row: SyncOutbox, seen: datetime, now: datetime) -> int:
         row.next_attempt_at = now + timedelta(seconds=_retry_gap(row.attempts))
         account.last_error = f"Waiting for AniList: {error}"
         return 0
+    if entry is not None or (row.op == "delete" and row.anilist_entry_id is not None):
+        # AniList acknowledged: time since the oldest change the row carried.
+        metrics.record_push((utcnow() - row.created_at).total_seconds())
     _delivered(row, seen, entry, now)
     account.last_sync_at = now
     account.last_error = None
@@ -292,7 +296,9 @@ def _delivered(row: SyncOutbox, seen: datetime, entry: ListEntry | None, now: da
         delete(SyncOutbox).where(SyncOutbox.id == row_id, SyncOutbox.updated_at == seen)
     ).rowcount
     if not removed:
-        values: dict[str, Any] = {"next_attempt_at": now, "attempts": 0, "last_error": None}
+        # The edit that arrived meanwhile is what waits now: its wait starts no earlier.
+        values: dict[str, Any] = {"next_attempt_at": now, "attempts": 0, "last_error": None,
+                                  "created_at": seen}  # fmt: skip
         if entry is not None:
             values["anilist_entry_id"] = entry["entry_id"]
         db.session.execute(update(SyncOutbox).where(SyncOutbox.id == row_id).values(**values))

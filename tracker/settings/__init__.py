@@ -1,5 +1,6 @@
 """The settings page: one page of sections (profile, password, API tokens, AniList,
-import/export), each an htmx fragment that also answers as the whole page."""
+import/export; operations for admins), each an htmx fragment that also answers as the
+whole page."""
 
 # Each section's routes join the blueprint when its module is imported.
 from tracker.settings import (  # noqa: F401
@@ -7,6 +8,7 @@ from tracker.settings import (  # noqa: F401
     anilist,
     calendar_feed,
     imports,
+    operations,
     profile,
     security,
 )
