@@ -59,7 +59,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, insert, select, text
 
-from bench.load_app import BARE_PATH
+from bench.load_app import BARE_PATH, READY
 from bench.serve import percentile
 from tests.fakes import serve
 from tests.fakes.anilist import FakeAniList
@@ -75,7 +75,7 @@ LINKED, UNLINKED = 20, 10  # items per library
 PASSWORD = "load-password-1234"
 SCALE = float(os.environ.get("LOAD_SCALE", 1.0))
 WARMUP, ALONE, MIXED = 3.0 * SCALE, 3.0 * SCALE, 20.0 * SCALE
-START_TIMEOUT = 60.0  # seconds for gunicorn to answer its first request
+START_TIMEOUT = 180.0  # seconds for every process to be ready (a busy machine is slow)
 DRAIN_TIMEOUT = 60.0  # seconds for the outbox to empty after the load
 PG_URL = os.environ.get("LOAD_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/load")
 # A database number of its own, emptied before the run (the tests use 0).
@@ -228,7 +228,18 @@ def processes(env: dict[str, str], setup: Setup, workdir: Path) -> Iterator[str]
         for n in range(setup.workers):
             start([PYTHON, "-m", "flask", "--app", "wsgi", "tracker", "worker"],
                   f"worker{n}.log", env={**os.environ, **env})  # fmt: skip
-        _wait_until(lambda: _answers(base), START_TIMEOUT, "gunicorn to answer", started)
+
+        def ready() -> bool:
+            """Every web worker has built its app, every worker process runs, and
+            gunicorn answers: nothing is still starting when the timeline begins."""
+            logs = [(workdir / f"worker{n}.log").read_text() for n in range(setup.workers)]
+            return (
+                (workdir / "gunicorn.log").read_text().count(READY) >= setup.web
+                and all("Worker running" in log for log in logs)
+                and _answers(base)
+            )
+
+        _wait_until(ready, START_TIMEOUT, "gunicorn and the workers to start", started)
         yield base
     finally:
         for process in started:
@@ -423,42 +434,15 @@ def unavailable() -> str | None:
 
 
 def run_setup(setup: Setup) -> list[str]:
-    keep = bool(os.environ.get("LOAD_KEEP"))  # keep the logs and the SQLite file to read
+    """Run one setup in a directory of its own (kept with LOAD_KEEP=1); its problems."""
     workdir = Path(tempfile.mkdtemp(prefix=f"tracker-load-{setup.name}-"))
+    fake = FakeAniList()
+    anilist_url, stop_fake = serve(fake)
     try:
-        fake = FakeAniList()
-        anilist_url, stop_fake = serve(fake)
-        try:
-            if setup.postgres:
-                _fresh_postgres(PG_URL)
-                redis.Redis.from_url(REDIS_URL).flushdb()
-                env = _config(PG_URL, REDIS_URL, anilist_url)
-            else:
-                env = _config(f"sqlite:///{workdir / 'load.db'}", None, anilist_url)
-            began = time.monotonic()
-            app = _app(env)
-            library = prepare(app, fake)
-            prepared = time.monotonic()
-            before = os.getloadavg()[0]
-            with processes(env, setup, workdir) as base:
-                serving = time.monotonic()
-                result = drive(base, library, workdir)
-                drained = drain(app)
-            problems = check(app, fake, library, result)
-            problems += _troubles_logged(workdir)
-            report(setup, result, (before, os.getloadavg()[0]), drained)
-            print(f"    timings: database prepared in {prepared - began:.0f} s, gunicorn "
-                  f"answering {serving - prepared:.0f} s later, all done after "
-                  f"{time.monotonic() - began:.0f} s")  # fmt: skip
-            errors = sum(result["errors"].values())
-            if errors:
-                problems.insert(0, f"{errors} requests failed")
-            with app.app_context():
-                db.engine.dispose()
-        finally:
-            stop_fake()
+        problems = _measure(setup, workdir, fake, anilist_url)
     finally:
-        if keep:
+        stop_fake()
+        if os.environ.get("LOAD_KEEP"):
             print(f"    kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -467,6 +451,34 @@ def run_setup(setup: Setup) -> list[str]:
     if not problems:
         print("    checks: no errors, no lost increment, every change on AniList exactly once")
     return problems
+
+
+def _measure(setup: Setup, workdir: Path, fake: FakeAniList, anilist_url: str) -> list[str]:
+    if setup.postgres:
+        _fresh_postgres(PG_URL)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        env = _config(PG_URL, REDIS_URL, anilist_url)
+    else:
+        env = _config(f"sqlite:///{workdir / 'load.db'}", None, anilist_url)
+    began = time.monotonic()
+    app = _app(env)
+    library = prepare(app, fake)
+    prepared = time.monotonic()
+    before = os.getloadavg()[0]
+    with processes(env, setup, workdir) as base:
+        serving = time.monotonic()
+        result = drive(base, library, workdir)
+        drained = drain(app)
+    problems = check(app, fake, library, result) + _troubles_logged(workdir)
+    with app.app_context():
+        db.engine.dispose()
+    report(setup, result, (before, os.getloadavg()[0]), drained)
+    print(
+        f"    timings: database prepared in {prepared - began:.0f} s, gunicorn answering "
+        f"{serving - prepared:.0f} s later, all done after {time.monotonic() - began:.0f} s"
+    )
+    errors = sum(result["errors"].values())
+    return [f"{errors} requests failed"] * bool(errors) + problems
 
 
 def main() -> int:

@@ -10,9 +10,13 @@ from disk on every call. Only this module adds the route; the app people run nev
 
 from __future__ import annotations
 
+import os
+import sys
+
 from flask import Flask
 
 BARE_PATH = "/_load/bare"
+READY = "load app ready in process"  # bench/load.py waits for one line per web worker
 
 
 def create() -> Flask:
@@ -20,4 +24,5 @@ def create() -> Flask:
 
     app = create_app()
     app.add_url_rule(BARE_PATH, "load_bare", lambda: "ok")
+    print(f"{READY} {os.getpid()}", file=sys.stderr, flush=True)
     return app
