@@ -1,4 +1,5 @@
 # Tracker — `make run` serves the app, `make test` runs every test. Both work on a fresh clone.
+# `make serve` serves it in production (gunicorn); `make load` is the load test.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,13 +15,16 @@ PYTEST_WORKERS ?= auto
 export TRACKER_ENV ?= development
 RUN_ENV := TRACKER_DEMO_USER=$${TRACKER_DEMO_USER:-true} TRACKER_INPROCESS_WORKER=$${TRACKER_INPROCESS_WORKER:-true}
 
-.PHONY: run test test-postgres fuzz bench lint assets install clean help
+.PHONY: run serve worker test test-postgres fuzz bench load lint assets install clean help
 
 help:
 	@echo "make run    set up and serve on http://$(HOST):$(PORT) (demo / demo1234)"
+	@echo "make serve  production: migrate, then gunicorn (gunicorn.conf.py); needs the secrets"
+	@echo "make worker production: the sync worker as its own process"
 	@echo "make test   set up and run the whole suite (SQLite; PostgreSQL via .ci/run)"
 	@echo "make fuzz   a longer schemathesis run against the OpenAPI document"
 	@echo "make bench  run the benchmarks under bench/"
+	@echo "make load   gunicorn + workers on SQLite, then PostgreSQL + Redis, under load"
 	@echo "make lint   ruff"
 
 $(BIN)/python:
@@ -28,7 +32,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -52,6 +56,19 @@ run: install assets
 	$(FLASK) db upgrade
 	$(RUN_ENV) $(FLASK) tracker dev --host $(HOST) --port $(PORT)
 
+# Production: the secrets come from the environment (never made up here); the worker is
+# its own process (`make worker`), not a thread of each web process.
+SERVE_ENV := TRACKER_ENV=production
+
+serve: install assets
+	@$(SERVE_ENV) $(BIN)/python -m tracker.preflight
+	$(SERVE_ENV) $(FLASK) db upgrade
+	$(SERVE_ENV) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+worker: install
+	@$(SERVE_ENV) $(BIN)/python -m tracker.preflight
+	$(SERVE_ENV) $(FLASK) tracker worker
+
 test: install assets
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
@@ -62,6 +79,9 @@ fuzz: install assets
 
 bench: install assets
 	$(BIN)/python -m bench
+
+load: install assets
+	$(BIN)/python -m bench.load
 
 lint: install
 	$(BIN)/ruff check tracker tests bench

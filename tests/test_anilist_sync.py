@@ -275,6 +275,28 @@ def test_edits_coalesce_into_one_push(anilist_app, connected, fake, viewer):
     assert fake.entries_of(viewer.id)[0].progress == 3
 
 
+def test_an_edit_landing_between_the_lease_and_the_send_is_sent_once(
+    anilist_app, connected, fake, viewer, monkeypatch
+):
+    """The worker sends the item as it is when it reads it: a +1 that lands after the
+    row was leased goes out in that save, and the same state is not sent again."""
+    item = connected.add(source="anilist", anilist_id=1, title="Cowboy Bebop", status="current")
+    lease = sync._lease_due_rows
+
+    def lease_then_click(*args):
+        leased = lease(*args)
+        connected.post(f"/api/library/items/{item['id']}/increment", json={})
+        return leased
+
+    monkeypatch.setattr(sync, "_lease_due_rows", lease_then_click)
+    work(anilist_app)
+    monkeypatch.undo()
+    work(anilist_app, rounds=2)
+    assert [save["progress"] for save in graphql(fake, "SaveMediaListEntry")] == [1]
+    assert fake.entries_of(viewer.id)[0].progress == 1
+    assert outbox_rows(anilist_app) == []
+
+
 def test_manual_titles_are_never_pushed(anilist_app, connected):
     connected.add(title="Something of my own")
     assert outbox_rows(anilist_app) == []

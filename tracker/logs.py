@@ -120,6 +120,8 @@ _REDACTED = "[redacted]"
 _SECRET_SHAPES = [
     (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), _REDACTED),
     (re.compile(r"trk_[A-Za-z0-9_-]{8,}"), _REDACTED),
+    # The calendar feed's secret travels in its path (/calendar/cal_….ics).
+    (re.compile(r"cal_[A-Za-z0-9_-]{8,}"), _REDACTED),
     (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), _REDACTED),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\1 {_REDACTED}"),
     (re.compile(r"(?i)([?&](?:code|token|access_token)=)[^&#\s]+"), rf"\1{_REDACTED}"),
@@ -252,3 +254,21 @@ def check_config(app: Flask) -> str | None:
         return "TRACKER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR."
     app.config["LOG_LEVEL"] = level.upper()
     return None
+
+
+try:  # gunicorn is the production server's, absent where only the app is installed
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # pragma: no cover
+    _GunicornLogger = None
+
+if _GunicornLogger is not None:
+
+    class RedactingAccessLogger(_GunicornLogger):
+        """gunicorn's logger, its access line's URL parts passed through ``redact``."""
+
+        def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+            atoms = super().atoms(resp, req, environ, request_time)
+            for key in ("r", "U", "q", "f"):
+                if isinstance(atoms.get(key), str):
+                    atoms[key] = redact(atoms[key])
+            return atoms

@@ -185,9 +185,10 @@ def _push(row: SyncOutbox, seen: datetime, now: datetime) -> int:
     if account.state == anilist.NEEDS_REAUTH:
         row.next_attempt_at = now + REAUTH_RETRY
         return 0
+    item, seen = _state_to_send(row, seen)
     try:
         client = anilist.client_for(account)
-        entry = _send(client, row)
+        entry = _send(client, row, item)
     except Unauthorized:
         anilist.mark_needs_reauth(account, "AniList refused the token: reconnect in Settings.")
         row.next_attempt_at = now + REAUTH_RETRY
@@ -213,14 +214,32 @@ def _push(row: SyncOutbox, seen: datetime, now: datetime) -> int:
     return 1
 
 
-def _send(client: AniListClient, row: SyncOutbox) -> ListEntry | None:
+def _state_to_send(row: SyncOutbox, seen: datetime) -> tuple[LibraryItem | None, datetime]:
+    """The item as it is now, with the row's ``updated_at`` that goes with that state.
+
+    Both in one statement (one snapshot): an edit commits the item and its row together,
+    so the state sent is exactly the one of the ``updated_at`` read, and the row is
+    removed after the send only if it has not moved since. The lease's older
+    ``updated_at`` would have the same state sent twice whenever an edit landed between
+    the lease and this read."""
+    if row.op == "delete":
+        return None, seen
+    found = db.session.execute(
+        select(LibraryItem, SyncOutbox.updated_at)
+        .join(SyncOutbox, SyncOutbox.item_id == LibraryItem.id)
+        .where(SyncOutbox.id == row.id)
+        .execution_options(populate_existing=True)
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, seen)
+
+
+def _send(client: AniListClient, row: SyncOutbox, item: LibraryItem | None) -> ListEntry | None:
     if row.op == "delete":
         if row.anilist_entry_id is None:
             return None
         with suppress(NotFound):  # already gone on AniList: that is what we wanted
             client.delete_entry(row.anilist_entry_id)
         return None
-    item = db.session.get(LibraryItem, row.item_id)
     if item is None:
         return None
     fields = _entry_values(item)
