@@ -32,10 +32,15 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
+
+# The load tool (locust) only for `make load`: `make run` and `make test` never need it.
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
 
 # Front-end packages come from the npm registry at the versions in package-lock.json.
 node_modules/.installed: package.json package-lock.json
@@ -80,7 +85,7 @@ fuzz: install assets
 bench: install assets
 	$(BIN)/python -m bench
 
-load: install assets
+load: $(VENV)/.bench-installed assets
 	$(BIN)/python -m bench.load
 
 lint: install
