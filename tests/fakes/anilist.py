@@ -569,8 +569,7 @@ class FakeAniList(FakeService):
             slots = list(self.schedules.get(media_id, []))
             if args.get("notYetAired"):
                 now = self.clock()
-                slots = [s for s in slots if not isinstance(s, dict)
-                         or not isinstance(s.get("airingAt"), int) or s["airingAt"] > now]  # fmt: skip
+                slots = [s for s in slots if not _aired(s, now)]
             per_page = min(25, max(1, args.get("perPage") or 25))
             return {"nodes": slots[:per_page]}
 
@@ -848,6 +847,12 @@ def _match_rank(media: dict[str, Any], needle: str) -> int | None:
         if rank is not None and (best is None or rank < best):
             best = rank
     return best
+
+
+def _aired(slot: Any, now: int) -> bool:
+    """Whether a schedule slot is in the past (a hostile one never is: it is sent)."""
+    return isinstance(slot, dict) and isinstance(slot.get("airingAt"), int) and (
+        slot["airingAt"] <= now)  # fmt: skip
 
 
 def _key(node: FieldNode) -> str:

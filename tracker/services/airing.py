@@ -72,7 +72,7 @@ def due_titles(now: datetime | None = None, limit: int = RUN_LIMIT) -> list[tupl
             or_(
                 Media.airing_refreshed_at.is_(None), Media.airing_refreshed_at < now - AIRING_STALE
             ),
-        )  # fmt: skip
+        )
         .order_by(Media.airing_refreshed_at.is_(None).desc(), Media.airing_refreshed_at, Media.id)
         .limit(limit)
     )
@@ -83,7 +83,7 @@ def due_titles(now: datetime | None = None, limit: int = RUN_LIMIT) -> list[tupl
                 Media.relations_fetched_at.is_(None),
                 Media.relations_fetched_at < now - RELATIONS_STALE,
             )
-        )  # fmt: skip
+        )
         .order_by(Media.relations_fetched_at.is_(None).desc(), Media.relations_fetched_at, Media.id)
         .limit(limit)
     )
