@@ -17,8 +17,9 @@ from tracker.schemas import (
     ResolvedSchema,
     ResolveSchema,
     SummarySchema,
+    UpNextSchema,
 )
-from tracker.services import history, library
+from tracker.services import history, library, upnext
 
 bp = ApiBlueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
 bp.before_request(authenticate)
@@ -144,6 +145,15 @@ def resolve(body, item_id, event_id):
 def summary():
     """How many items you have, by status and by type."""
     return library.summary(g.user.id)
+
+
+@bp.route("/next")
+@bp.response(200, UpNextSchema)
+@bp.errors(*AUTHENTICATED)
+def next_up():
+    """What to watch or read next: your current and repeating titles with something out
+    beyond your progress, and those you are caught up with."""
+    return upnext.up_next(g.user.id, limit=None).as_dict()
 
 
 def _paging_headers(
