@@ -40,7 +40,8 @@ def add(app, username="alice", *, title, progress=0, status="current", media_typ
             if next_airing:
                 values |= {"next_airing_episode": next_airing[0],
                            "next_airing_at": now + next_airing[1]}  # fmt: skip
-            media_id = db.session.execute(insert(Media).values(**values).returning(Media.id)).scalar()
+            added = db.session.execute(insert(Media).values(**values).returning(Media.id))
+            media_id = added.scalar()
             for episode, offset in schedule:
                 db.session.execute(insert(AiringEpisode).values(
                     media_id=media_id, episode=episode, airing_at=now + offset))  # fmt: skip
@@ -278,8 +279,8 @@ def test_the_last_episode_completes_the_title_and_the_card_leaves(app, htmx):
 def test_undo_brings_the_card_back(app, htmx):
     item = add(app, title="Show", episodes=12, media_status="finished", progress=11)
     htmx.post(f"/next/{item}/increment")
-    response = htmx.post(f"/next/{item}/undo",
-                         data={"status": "current", "progress": "11", "completed_on": ""})  # fmt: skip
+    back = {"status": "current", "progress": "11", "completed_on": ""}
+    response = htmx.post(f"/next/{item}/undo", data=back)
     assert response.status_code == 200
     assert f'<li id="next-{item}"' in response.get_data(as_text=True)
     with app.app_context():
