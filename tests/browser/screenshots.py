@@ -98,7 +98,7 @@ def seed(app) -> int:
 # title, progress, catalogue status, total, (first episode's airing, in days from now), colours
 AIRING = [
     ("Kaiju No. 8", 3, "releasing", 12, -34.9, ("#d1495b", "#edae49")),
-    ("Dandadan", 6, "releasing", 12, -41.6, ("#00798c", "#a8dadc")),
+    ("Dandadan", 6, "releasing", 12, -39.0, ("#00798c", "#a8dadc")),
     ("The Summer Hikaru Died", 2, "finished", 12, None, ("#30638e", "#d1e3dd")),
 ]
 
@@ -133,7 +133,7 @@ def log_in(page) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Up next")).to_be_visible()  # "/" opens on it
     page.goto("/library")
-    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO))
+    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO) + len(AIRING))
     page.wait_for_load_state("load")
 
 

@@ -11,15 +11,16 @@ alone longest; the rest wait ("caught up, next episode in 3 days"). What is out:
   chapter count, a title typed by hand with a max): up to the total;
 - anything else (a manga still publishing with no count): not known, so waiting.
 
-Everything comes from two statements whatever the library's size: the person's
-in-progress items with their airing summary, and the library's size.
+Everything comes from three statements whatever the library's size: the person's
+in-progress items with their airing summary (the facts that place them), the titles
+and covers of the cards shown, and the library's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, select
 
@@ -32,7 +33,7 @@ IN_PROGRESS = (Status.CURRENT.value, Status.REPEATING.value)
 # Airing data older than this is said to be old on the page ("airing times as of …").
 OLD_AIRING_DATA = timedelta(hours=12)
 # Cards shown at most per section: a library of thousands still gives a short page.
-SHOWN = 100
+SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,6 @@ class Entry:
     total: int | None
     cover_url: str | None
     format: str | None
-    updated_at: datetime
     released: int | None  # episodes or chapters out now (None: not known)
     latest_release_at: datetime | None  # when the newest of them came out, if known
     next_episode: int | None  # the next one to come out, when AniList says
@@ -100,13 +100,14 @@ def up_next(
     now: datetime | None = None,
     limit: int | None = SHOWN,
 ) -> UpNext:
-    """The person's up next, ready titles in order, then the waiting ones."""
+    """The person's up next, ready titles in order, then the waiting ones. Every
+    in-progress row is weighed; only the cards shown are built."""
     now = now or utcnow()
-    entries = [_entry(row, language, now) for row in db.session.execute(_statement(now, user_id))]
+    facts = [_facts(row, now) for row in db.session.execute(_statement(now, user_id))]
     size = db.session.scalar(
         select(func.count()).select_from(LibraryItem).where(LibraryItem.user_id == user_id)
     )
-    return _arrange(entries, size or 0, now, limit)
+    return _arrange(user_id, facts, size or 0, now, limit, language)
 
 
 def entry_for(
@@ -121,7 +122,7 @@ def entry_for(
                 LibraryItem.id == item_id, LibraryItem.user_id == user_id)) is None:  # fmt: skip
             raise NotFound("No such item in your library.")
         return None
-    return _entry(row, language, now)
+    return _entry(_facts(row, now), _details(user_id, [item_id])[item_id], language)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,29 @@ def set_back(
     return Watched(change, entry_for(user_id, item_id, language=language))
 
 
+def _details(user_id: int, item_ids: list[int]) -> dict[int, Any]:
+    """What the cards shown say beyond the facts that placed them (titles, cover)."""
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            LibraryItem.id,
+            LibraryItem.title,
+            LibraryItem.cover_url,
+            Media.id.label("media_id"),
+            Media.title_romaji,
+            Media.title_english,
+            Media.title_native,
+            Media.title_preferred,
+            Media.cover_url.label("media_cover_url"),
+            Media.format,
+        )
+        .outerjoin(Media, Media.id == LibraryItem.media_id)
+        .where(LibraryItem.user_id == user_id, LibraryItem.id.in_(item_ids))
+    )
+    return {row.id: row for row in rows}
+
+
 def _statement(now: datetime, user_id: int, item_id: int | None = None):
     wanted = [LibraryItem.user_id == user_id, LibraryItem.status.in_(IN_PROGRESS)]
     if item_id is not None:
@@ -171,20 +195,11 @@ def _statement(now: datetime, user_id: int, item_id: int | None = None):
     return (
         select(
             LibraryItem.id,
-            LibraryItem.title,
             LibraryItem.media_type,
             LibraryItem.status,
             LibraryItem.progress,
             LibraryItem.max_progress_override,
-            LibraryItem.cover_url,
-            LibraryItem.updated_at,
             Media.id.label("media_id"),
-            Media.title_romaji,
-            Media.title_english,
-            Media.title_native,
-            Media.title_preferred,
-            Media.cover_url.label("media_cover_url"),
-            Media.format,
             Media.episodes,
             Media.chapters,
             Media.status.label("media_status"),
@@ -200,32 +215,58 @@ def _statement(now: datetime, user_id: int, item_id: int | None = None):
         .outerjoin(Media, Media.id == LibraryItem.media_id)
         .outerjoin(schedule, and_(schedule.c.media_id == LibraryItem.media_id))
         .where(*wanted)
+        # The least recently touched first: the order ties keep (the sorts are stable).
+        .order_by(LibraryItem.updated_at, LibraryItem.id)
     )
 
 
-def _entry(row: Any, language: str | None, now: datetime) -> Entry:
-    anime = row.media_type == MediaType.ANIME
-    catalogue_total = (row.episodes if anime else row.chapters) if row.media_id else None
-    total = row.max_progress_override if row.max_progress_override is not None else (
-        catalogue_total)  # fmt: skip
-    released, released_at, next_episode, next_at = _released(row, total, now)
+class _Facts(NamedTuple):
+    """One row weighed: enough to place it, before any card is built."""
+
+    row: Any
+    total: int | None
+    released: int | None
+    released_at: datetime | None
+    next_episode: int | None
+    next_at: datetime | None
+
+    @property
+    def available(self) -> int:
+        return (self.released or 0) - self.row.progress
+
+
+def _facts(row: Any, now: datetime) -> _Facts:
+    if row.max_progress_override is not None:
+        total = row.max_progress_override
+    elif row.media_id is None:
+        total = None
+    else:
+        total = row.episodes if row.media_type == MediaType.ANIME else row.chapters
+    return _Facts(row, total, *_released(row, total, now))
+
+
+def _entry(facts: _Facts, details: Any, language: str | None) -> Entry:
+    row = facts.row
     return Entry(
         item_id=row.id,
-        title=_title(row, language),
+        title=_title(details, language),
         media_type=row.media_type,
         status=row.status,
         progress=row.progress,
-        total=total,
-        cover_url=row.cover_url or row.media_cover_url,
-        format=row.format,
-        updated_at=_aware(row.updated_at),
-        released=released,
-        latest_release_at=released_at,
-        next_episode=next_episode,
-        next_airing_at=next_at,
+        total=facts.total,
+        cover_url=details.cover_url or details.media_cover_url,
+        format=details.format,
+        released=facts.released,
+        latest_release_at=facts.released_at,
+        next_episode=facts.next_episode,
+        next_airing_at=facts.next_at,
         airing_refreshed_at=_aware(row.airing_refreshed_at),
-        may_air=anime and row.media_status in airing.MAY_AIR,
+        may_air=_may_air(row),
     )
+
+
+def _may_air(row: Any) -> bool:
+    return row.media_type == MediaType.ANIME and row.media_status in airing.MAY_AIR
 
 
 def _released(
@@ -257,30 +298,37 @@ def _released(
     return released, released_at if released else None, next_episode, next_at
 
 
-def _arrange(entries: list[Entry], size: int, now: datetime, limit: int | None) -> UpNext:
-    ready = [e for e in entries if e.available > 0]
-    waiting = [e for e in entries if e.available <= 0]
-    oldest = datetime.min.replace(tzinfo=UTC)
+def _arrange(
+    user_id: int,
+    facts: list[_Facts],
+    size: int,
+    now: datetime,
+    limit: int | None,
+    language: str | None,
+) -> UpNext:
+    ready = [f for f in facts if f.available > 0]
+    waiting = [f for f in facts if f.available <= 0]
     # Newest unwatched release first (those with no date after), then least recently touched.
-    ready.sort(key=lambda e: (e.latest_release_at is None,
-                              -(e.latest_release_at or oldest).timestamp(), e.updated_at,
-                              e.item_id))  # fmt: skip
+    ready.sort(key=lambda f: (f.released_at is None,
+                              -(f.released_at.timestamp() if f.released_at else 0)))  # fmt: skip
     # Soonest next episode first; titles with no date after, least recently touched first.
     far = datetime.max.replace(tzinfo=UTC)
-    waiting.sort(key=lambda e: (e.next_airing_at or far, e.updated_at, e.item_id))
-    airing_titles = [e for e in entries if e.may_air]
-    refreshed = [e.airing_refreshed_at for e in airing_titles]
+    waiting.sort(key=lambda f: f.next_at or far)
+    refreshed = [_aware(f.row.airing_refreshed_at) for f in facts if _may_air(f.row)]
     as_of = None if not refreshed or None in refreshed else min(refreshed)  # type: ignore[type-var]
-    shown = limit if limit is not None else len(entries)
+    shown = limit if limit is not None else len(facts)
+    ready, waiting, more_ready, more_waiting = (
+        ready[:shown], waiting[:shown], len(ready) - shown, len(waiting) - shown)  # fmt: skip
+    details = _details(user_id, [f.row.id for f in ready + waiting])
     return UpNext(
-        ready=ready[:shown],
-        waiting=waiting[:shown],
+        ready=[_entry(f, details[f.row.id], language) for f in ready],
+        waiting=[_entry(f, details[f.row.id], language) for f in waiting],
         library_size=size,
-        in_progress=len(entries),
+        in_progress=len(facts),
         airing_as_of=as_of,
-        airing_data_old=bool(airing_titles) and (as_of is None or now - as_of > OLD_AIRING_DATA),
-        more_ready=max(0, len(ready) - shown),
-        more_waiting=max(0, len(waiting) - shown),
+        airing_data_old=bool(refreshed) and (as_of is None or now - as_of > OLD_AIRING_DATA),
+        more_ready=max(0, more_ready),
+        more_waiting=max(0, more_waiting),
     )
 
 
