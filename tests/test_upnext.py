@@ -3,8 +3,8 @@ the card; the JSON API; statements that do not grow with the library."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, select
@@ -124,6 +124,12 @@ def test_only_current_and_repeating_titles_show(app, api):
     assert sorted(titles(board(api)["ready"])) == ["current", "repeating"]
 
 
+def test_a_title_not_yet_released_has_nothing_out_whatever_its_total(app, api):
+    add(app, title="Soon", episodes=12, media_status="not_yet_released", next_airing=(1, DAY))
+    (entry,) = board(api)["waiting"]
+    assert (entry["released"], entry["next_episode"]) == (0, 1)
+
+
 def test_a_schedule_never_takes_released_past_the_total(app, api):
     add(app, title="Short", progress=0, episodes=3, media_status="releasing",
         schedule=[(9, -DAY)])  # fmt: skip
@@ -223,10 +229,14 @@ def test_the_page_shows_ready_and_waiting_cards(app, logged_in):
 
 
 def test_the_wait_is_said_in_the_persons_time_zone(app, logged_in, htmx):
-    htmx.post("/settings/profile", data={"timezone": "Pacific/Kiritimati"})
-    add(app, title="Soon", progress=2, media_status="releasing", next_airing=(3, 2 * HOUR))
+    assert htmx.patch("/api/auth/me", json={"timezone": "Pacific/Kiritimati"}).status_code == 200
+    item = add(app, title="Soon", progress=2, media_status="releasing", next_airing=(3, 30 * HOUR))
+    with app.app_context():
+        at = db.session.get(LibraryItem, item).media.next_airing_at
+    local = at.astimezone(ZoneInfo("Pacific/Kiritimati"))  # UTC+14
     page = logged_in.client.get("/next").get_data(as_text=True)
-    assert re.search(r"(today|tomorrow) at \d\d:\d\d", page)
+    said = page.split("Caught up")[1].split("</time>")[0].split(">")[-1]  # the words shown
+    assert f"{local:%H:%M}" in said and f"{at:%H:%M}" not in said
 
 
 def test_an_empty_library_says_how_to_fill_it(app, logged_in):

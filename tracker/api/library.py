@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import g, request, url_for
 from flask.views import MethodView
 
+from tracker import preferences
 from tracker.api.access import authenticate
 from tracker.api.docs import AUTHENTICATED, MUTATION, ApiBlueprint
 from tracker.schemas import (
@@ -153,7 +154,8 @@ def summary():
 def next_up():
     """What to watch or read next: your current and repeating titles with something out
     beyond your progress, and those you are caught up with."""
-    return upnext.up_next(g.user.id, limit=None).as_dict()
+    language = preferences.read(g.user.preferences).title_language
+    return upnext.up_next(g.user.id, language=language, limit=None).as_dict()
 
 
 def _paging_headers(

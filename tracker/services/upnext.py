@@ -273,6 +273,9 @@ def _released(
     row: Any, total: int | None, now: datetime
 ) -> tuple[int | None, datetime | None, int | None, datetime | None]:
     """(out now, when the newest came out, next to come, when) for one row."""
+    if row.media_status == "not_yet_released":
+        return 0, None, row.next_episode or row.next_airing_episode, _aware(
+            row.next_at or row.next_airing_at)  # fmt: skip
     finished = row.media_status in ("finished", "cancelled")
     next_episode, next_at = row.next_episode, _aware(row.next_at)
     media_next_at = _aware(row.next_airing_at)
