@@ -187,13 +187,20 @@ def test_hostile_relations_are_skipped(refresh_app, fake):
     assert relations_of(refresh_app, 1) == [(5, "prequel")]
 
 
-def test_an_unreadable_title_is_marked_refreshed_and_does_not_stall_the_queue(refresh_app, fake):
+def test_an_unreadable_title_keeps_its_data_and_does_not_stall_the_queue(refresh_app, fake):
+    soon = int(time.time()) + DAY
     keep(refresh_app, fake, [21, 154587])
+    fake.schedules[21] = [{"episode": 1100, "airingAt": soon}]
+    fake.relations[21] = [("PREQUEL", 1)]
+    refresh(refresh_app)
     fake.media[21]["type"] = "NOVEL"  # nothing this app can store
+    fake.schedules[21] = []
 
-    report = refresh(refresh_app)
+    report = refresh(refresh_app, now=utcnow() + airing.RELATIONS_STALE + timedelta(days=1))
 
     assert (report.refreshed, report.missing) == (1, 1)
+    assert schedule_of(refresh_app, 21) == [(1100, soon)]
+    assert relations_of(refresh_app, 21) == [(1, "prequel")]
     with refresh_app.app_context():
         assert airing.due_titles() == []
 

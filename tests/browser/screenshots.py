@@ -188,7 +188,7 @@ def main() -> int:
             {"ENV": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db",
              "SECRET_KEY": "screenshots-only-secret-key-long-enough", "DEMO_USER": False,
              "INPROCESS_WORKER": False, "RATELIMIT_ENABLED": False,
-             "ANILIST_GRAPHQL_URL": anilist_url}
+             "ANILIST_GRAPHQL_URL": anilist_url, "AIRING_REFRESH_MINUTES": 0}
         )  # fmt: skip
         conflicted = seed(app)
         with serving(app) as base, sync_playwright() as playwright:

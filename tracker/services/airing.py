@@ -168,16 +168,18 @@ def _store(
     now: datetime,
 ) -> None:
     """Upsert the titles, replace their coming episodes and their relations, and mark
-    the whole batch refreshed (an id AniList does not return is not asked again soon)."""
+    the whole batch refreshed: an id AniList did not answer for keeps what was known,
+    and is not asked again before the others."""
     stored = catalog.upsert_records([answer["media"] for answer in answers])
-    media_ids = [media_id for media_id, _anilist_id in batch]
+    batch_ids = [media_id for media_id, _anilist_id in batch]
+    media_ids: list[int] = []  # the titles answered for: their data is replaced
     by_anilist = {media.anilist_id: media.id for media in stored}
     related_ids = _store_related([r["media"] for a in answers for r in a["related"]])
     episodes, relations = [], []
     for answer in answers:
         media_id = by_anilist[answer["media"]["anilist_id"]]
         if media_id not in media_ids:
-            media_ids.append(media_id)  # answered for an id asked under another row
+            media_ids.append(media_id)
         for slot in answer["airing"]:
             at = datetime.fromtimestamp(slot["airing_at"], UTC)
             episodes.append({"media_id": media_id, "episode": slot["episode"], "airing_at": at})
@@ -193,7 +195,7 @@ def _store(
         db.session.execute(insert(MediaRelation), relations)
     db.session.execute(
         update(Media)
-        .where(Media.id.in_(media_ids))
+        .where(Media.id.in_(set(batch_ids) | set(media_ids)))
         .values(airing_refreshed_at=now, relations_fetched_at=now)
         .execution_options(synchronize_session=False)
     )
