@@ -81,7 +81,7 @@ def test_the_item_page_names_its_custom_lists_with_links_to_the_filter(app, htmx
     put_in_lists(app, item_id, ["Favourites"])
     page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)
     assert "AniList lists Favourites" in text(page)
-    assert one(page, "a", href="/?list=Favourites")
+    assert one(page, "a", href="/library?list=Favourites")
 
 
 @pytest.mark.parametrize("name", ODD_NAMES, ids=["quotes", "script", "emoji", "long"])

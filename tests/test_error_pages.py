@@ -20,7 +20,7 @@ def test_an_unknown_address_is_the_apps_404_page(logged_in, path):
     html = response.get_data(as_text=True)
     assert heading(html) == "Page not found"
     assert "<title>Page not found · Tracker</title>" in html
-    assert 'href="/">Back to your library</a>' in html
+    assert 'href="/library">Back to your library</a>' in html
     assert 'class="site-header"' in html  # the app's frame, with its navigation
 
 

@@ -52,7 +52,7 @@ def test_upload_then_preview_then_apply_with_htmx(remote_app, alice):
     done_url = applied.get_data(as_text=True).split('hx-get="')[1].split('"')[0]
     done = alice.get(done_url).get_data(as_text=True)
     assert "Imported:</strong>\n      1 new" in done and "Apply" not in done
-    library = alice.browser.client.get("/").get_data(as_text=True)
+    library = alice.browser.client.get("/library").get_data(as_text=True)
     assert "Cowboy Bebop" in library
 
 

@@ -121,7 +121,7 @@ def stored(app, item_id: int) -> LibraryItem | None:
 
 def test_the_library_page_renders_each_row_with_its_controls(htmx, logged_in):
     item_id = add(htmx, max_progress="28")
-    page = logged_in.client.get("/").get_data(as_text=True)
+    page = logged_in.client.get("/library").get_data(as_text=True)
     row = one(page, "tr", id=f"item-{item_id}")
     assert row["tabindex"] == "0" and "data-item-row" in row
     assert row["hx-target"] == "closest tr" and row["hx-swap"] == "outerHTML"
@@ -137,14 +137,14 @@ def test_a_row_shows_the_cover_lazily_with_alt_text(app, htmx, logged_in):
     seed_media(app)
     htmx.post("/items", data={"title": "Frieren", "type": "anime", "source": "anilist",
                               "anilist_id": "154587"})  # fmt: skip
-    page = logged_in.client.get("/").get_data(as_text=True)
+    page = logged_in.client.get("/library").get_data(as_text=True)
     image = one(page, "img", src="https://img.example/frieren.jpg")
     assert image["alt"] == "Cover of Frieren" and image["loading"] == "lazy"
 
 
 def test_a_row_without_a_cover_shows_a_placeholder(htmx, logged_in):
     add(htmx, title="Homemade Title")
-    page = logged_in.client.get("/").get_data(as_text=True)
+    page = logged_in.client.get("/library").get_data(as_text=True)
     assert one(page, "span", aria_label="No cover for Homemade Title")["role"] == "img"
 
 
@@ -163,7 +163,7 @@ def test_status_names_follow_the_media_type(htmx, media_type, current, repeating
 
 def test_every_control_on_the_library_page_has_a_label(htmx, logged_in):
     add(htmx)
-    page = logged_in.client.get("/").get_data(as_text=True)
+    page = logged_in.client.get("/library").get_data(as_text=True)
     labelled = {label["for"] for label in elements(page, "label") if "for" in label}
     controls = [
         found
@@ -191,28 +191,28 @@ def test_the_summary_counts_titles_by_status(htmx, logged_in):
     summary = logged_in.client.get("/library/summary", headers={"HX-Request": "true"})
     html = summary.get_data(as_text=True)
     assert text(html) == "All 3 Watching / Reading 2 Completed 1"
-    assert one(html, "a", aria_current="page")["href"] == "/"
+    assert one(html, "a", aria_current="page")["href"] == "/library"
 
 
 def test_the_status_tabs_filter_the_list_and_mark_the_current_one(htmx, logged_in):
     add(htmx, title="A", status="current")
     add(htmx, title="C", status="completed")
     page = logged_in.client.get("/?type=anime").get_data(as_text=True)
-    tab = one(page, "a", href="/?type=anime&status=completed")
+    tab = one(page, "a", href="/library?type=anime&status=completed")
     assert tab["hx-get"] == tab["href"] and tab["hx-push-url"] == "true"
     assert tab["hx-target"] == "#library-list" and "aria-current" not in tab
     answer = htmx.get("/?type=anime&status=completed").get_data(as_text=True)
     assert titles_in(answer) == ["C"]
     tabs = one(answer, "nav", id="status-tabs")
     assert tabs["hx-swap-oob"] == "true"  # the tabs follow the list
-    assert one(answer, "a", aria_current="page")["href"] == "/?type=anime&status=completed"
+    assert one(answer, "a", aria_current="page")["href"] == "/library?type=anime&status=completed"
     assert one(answer, "input", name="status")["value"] == "completed"
 
 
 def test_the_tabs_asked_again_keep_the_filters_of_the_page(htmx):
     add(htmx, title="A", status="current")
     html = htmx.get("/library/summary?status=current&q=a").get_data(as_text=True)
-    assert one(html, "a", aria_current="page")["href"] == "/?status=current&q=a"
+    assert one(html, "a", aria_current="page")["href"] == "/library?status=current&q=a"
 
 
 # --- progress ----------------------------------------------------------------------
@@ -239,7 +239,7 @@ def test_decrement_answers_the_changed_row(htmx):
 
 def test_minus_is_disabled_at_zero_and_plus_at_the_max(htmx, logged_in):
     item_id = add(htmx, status="current", max_progress="1")
-    page = logged_in.client.get("/").get_data(as_text=True)
+    page = logged_in.client.get("/library").get_data(as_text=True)
     assert "disabled" in one(page, "button", id=f"decrement-{item_id}")
     assert "disabled" not in one(page, "button", id=f"increment-{item_id}")
     at_max = increment(htmx, item_id).get_data(as_text=True)
@@ -483,8 +483,8 @@ def test_adding_without_htmx_redirects_to_the_library(htmx, logged_in):
     response = logged_in.client.post(
         "/items", data={"title": "Plain", "type": "anime", "csrf_token": htmx.token}
     )
-    assert response.status_code == 303 and response.headers["Location"] == "/"
-    assert "Added Plain" in logged_in.client.get("/").get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"] == "/library"
+    assert "Added Plain" in logged_in.client.get("/library").get_data(as_text=True)
 
 
 # --- suggestions -------------------------------------------------------------------------------
@@ -688,7 +688,7 @@ def set_sync_state(app, item_id: int, state: str) -> None:
 def test_a_row_shows_where_it_stands_with_anilist(app, htmx, logged_in, state, label, meaning):
     item_id = add(htmx)
     set_sync_state(app, item_id, state)
-    row = logged_in.client.get("/").get_data(as_text=True).split(f'id="item-{item_id}"')[1]
+    row = logged_in.client.get("/library").get_data(as_text=True).split(f'id="item-{item_id}"')[1]
     badge = one(row, "span", **{"class": f"badge sync-badge sync-{state}"})
     assert badge["title"] == meaning
     assert f"Anime {label}" in text(row)
@@ -696,7 +696,7 @@ def test_a_row_shows_where_it_stands_with_anilist(app, htmx, logged_in, state, l
 
 def test_a_title_not_linked_to_anilist_has_no_sync_badge(htmx, logged_in):
     add(htmx)
-    assert "sync-badge" not in logged_in.client.get("/").get_data(as_text=True)
+    assert "sync-badge" not in logged_in.client.get("/library").get_data(as_text=True)
 
 
 def test_a_changed_row_keeps_its_sync_badge(app, htmx):
@@ -786,8 +786,8 @@ def test_the_same_filter_url_loaded_directly_is_the_full_page(logged_in):
 
 @pytest.mark.usefixtures("shelf")
 def test_the_filter_form_swaps_the_list_and_pushes_the_url(logged_in):
-    form = one(logged_in.client.get("/").get_data(as_text=True), "form", id="filters")
-    assert (form["method"], form["action"], form["hx-get"]) == ("get", "/", "/")
+    form = one(logged_in.client.get("/library").get_data(as_text=True), "form", id="filters")
+    assert (form["method"], form["action"], form["hx-get"]) == ("get", "/library", "/library")
     assert form["hx-target"] == "#library-list" and form["hx-push-url"] == "true"
 
 
@@ -818,7 +818,7 @@ def test_paging_links_keep_the_filters_and_push_the_url(htmx):
     assert titles_in(second) == ["Chainsaw"]
     assert "Page 2 of 2" in text(second)
     previous = urlsplit(unescape(elements(second, "a", rel="prev")[0]["href"]))
-    assert previous.path == "/"
+    assert previous.path == "/library"
     assert parse_qs(previous.query) == {"sort": ["title"], "per_page": ["2"]}
 
 
@@ -1004,7 +1004,7 @@ def test_rows_and_the_item_page_say_when_a_title_aired_and_what_it_is(app, htmx,
                genres=["Adventure", "Fantasy"], studios=["Madhouse"])  # fmt: skip
     item_id = add(htmx, title="Frieren", source="anilist", anilist_id="154587")
     add(htmx, title="Homemade")
-    listing = logged_in.client.get("/").get_data(as_text=True)
+    listing = logged_in.client.get("/library").get_data(as_text=True)
     row = listing.split(f'<tr id="item-{item_id}"')[1].split("</tr>")[0]
     assert "Anime · TV · Fall 2023" in text(row)
     page = logged_in.client.get(f"/items/{item_id}").get_data(as_text=True)

@@ -306,7 +306,7 @@ def test_the_library_uses_the_default_sort_when_the_url_names_none(htmx):
     for title in ("Banana", "Apple", "Cherry"):
         add(htmx, title=title)
     htmx.patch(ME, json={"default_sort": "title"})
-    html = htmx.browser.client.get("/").get_data(as_text=True)  # the page, with its filters
+    html = htmx.browser.client.get("/library").get_data(as_text=True)  # the page, with filters
     assert text(html).index("Apple") < text(html).index("Banana") < text(html).index("Cherry")
     assert one(html, "option", value="title")["selected"] == ""
     newest_first = text(htmx.get("/?sort=-created").get_data(as_text=True))

@@ -314,7 +314,7 @@ def test_after_an_import_the_section_and_the_rows_say_synced(anilist_app, connec
     connected.post(IMPORT)
     work(anilist_app)
     assert "Last sync Never" not in text(section(connected))
-    rows = html_of(connected.browser.client.get("/"))
+    rows = html_of(connected.browser.client.get("/library"))
     assert len(elements(rows, "span", **{"class": "badge sync-badge sync-synced"})) == 2
 
 

@@ -72,7 +72,7 @@ def test_settings_counts_unresolved_conflicts_and_links_to_them(anilist_app, con
     record_conflict(anilist_app, item.get_json()["id"], LOCAL_WON)
     assert status_of(connected)["conflicts"] == 1
     section = connected.get(STATUS).get_data(as_text=True)
-    link = one(section, "a", href="/?conflicts=true")
+    link = one(section, "a", href="/library?conflicts=true")
     assert link is not None
     assert "Conflicts to review 1 conflict not yet resolved" in text(section)
 
@@ -90,7 +90,7 @@ def test_a_resolved_conflict_is_no_longer_counted(anilist_app, connected):
 
 
 def row_of(client, item_id: int) -> str:
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/library").get_data(as_text=True)
     return page.split(f'<tr id="item-{item_id}"')[1].split("</tr>")[0]
 
 

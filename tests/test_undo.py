@@ -108,7 +108,7 @@ def test_restore_without_htmx_goes_back_to_the_library(app, logged_in, htmx):
     remove(htmx, item_id)
     form = {"csrf_token": logged_in.csrf_token()}
     response = logged_in.client.post(f"/items/{item_id}/restore", data=form)
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/library"
     assert stored(app, item_id).title == "Frieren"
 
 

@@ -8,7 +8,18 @@ from flask import Flask, render_template
 from flask_login import current_user
 from sqlalchemy import event
 
-from tracker import admin, auth, calendar, cli, errors, library, logs, monitoring, settings
+from tracker import (
+    admin,
+    auth,
+    calendar,
+    cli,
+    errors,
+    library,
+    logs,
+    monitoring,
+    settings,
+    upnext,
+)
 from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import compress, csrf, db, jwt, limiter, login_manager, migrate
@@ -78,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     register_api(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(library.bp)
+    app.register_blueprint(upnext.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(calendar.bp)

@@ -24,7 +24,7 @@ from tracker.models import MEDIA_TYPES, Origin
 from tracker.portability import FORMATS, UnreadableFile
 from tracker.portability.detect import read_file
 from tracker.schemas import RegisterSchema, first_messages
-from tracker.services import accounts, backfill, exports, imports, resets, sync, users
+from tracker.services import accounts, airing, backfill, exports, imports, resets, sync, users
 from tracker.services.errors import ServiceError
 
 tracker_cli = AppGroup("tracker", help="Tracker maintenance commands.")
@@ -176,6 +176,25 @@ def backfill_command(dry_run: bool, limit: int | None) -> None:
         click.echo(f"{len(report.unresolved)} left as they were:")
         for line in report.unresolved:
             click.echo(f"  - {line}")
+
+
+@tracker_cli.command("refresh-airing")
+@click.option("--limit", type=click.IntRange(min=1), default=airing.RUN_LIMIT, show_default=True,
+              help="At most this many titles, the stalest first.")  # fmt: skip
+def refresh_airing_command(limit: int) -> None:
+    """Read coming episodes and relations from AniList for the titles people keep."""
+    planned = len(airing.due_titles(limit=limit))
+    click.echo(f"{planned} titles due for airing times or relations.")
+    with click.progressbar(length=planned, label="Refreshing", show_pos=True) as bar:
+        report = airing.run(limit=limit, progress=bar.update)
+    click.echo(
+        f"Refreshed {report.refreshed} titles ({report.episodes} coming episodes, "
+        f"{report.relations} relations) in {report.requests} AniList requests."
+    )
+    if report.missing:
+        click.echo(f"{report.missing} ids AniList did not answer for (marked refreshed).")
+    if report.error:
+        raise click.ClickException(report.error)
 
 
 @tracker_cli.command("import")

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, object] = {
     "ANILIST_REDIRECT_URI": None,  # default: this server's /api/anilist/callback
     "ANILIST_PULL_INTERVAL": 900,  # seconds between automatic pulls; 0 turns them off
     "WORKER_POLL_SECONDS": 1.0,
+    # Minutes between the worker's airing refreshes (next episodes, relations); 0: off.
+    "AIRING_REFRESH_MINUTES": 60,
     "JOB_RETENTION_DAYS": 7,  # finished jobs older than this are removed by the worker
     "MANGADEX_API_URL": "https://api.mangadex.org",
     "SEARCH_CACHE_TTL": 6 * 3600,  # seconds a remote search answer is reused

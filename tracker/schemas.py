@@ -266,6 +266,48 @@ class SummarySchema(Schema):
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+class NextEntrySchema(Schema):
+    item_id = fields.Integer()
+    title = fields.String()
+    type = fields.String(attribute="media_type")
+    status = fields.String(metadata={"description": "current or repeating"})
+    progress = fields.Integer()
+    total = fields.Integer(allow_none=True, metadata={"description": "Episodes or chapters"})
+    released = fields.Integer(
+        allow_none=True, metadata={"description": "Out now (null: not known)"}
+    )
+    available = fields.Integer(metadata={"description": "Out now beyond progress"})
+    latest_release_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When the newest one out came out"}
+    )
+    next_episode = fields.Integer(allow_none=True)
+    next_airing_at = fields.DateTime(allow_none=True)
+    cover_url = fields.String(allow_none=True, metadata=URI)
+    format = fields.String(allow_none=True)
+
+
+class UpNextSchema(Schema):
+    ready = fields.List(
+        fields.Nested(NextEntrySchema),
+        metadata={"description": "Something out now: newest release first, then the "
+                  "titles left alone longest"},
+    )  # fmt: skip
+    waiting = fields.List(
+        fields.Nested(NextEntrySchema),
+        metadata={"description": "Caught up: the soonest next episode first"},
+    )
+    library_size = fields.Integer()
+    in_progress = fields.Integer()
+    airing_as_of = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "The oldest airing refresh among the titles still airing "
+                  "(null: never read, or none airing)"},
+    )  # fmt: skip
+    airing_data_old = fields.Boolean(
+        metadata={"description": "Airing times are old (AniList not reached lately)"}
+    )
+
+
 USERNAME = validate.Regexp(
     r"^[A-Za-z0-9_.-]{3,40}$", error="3–40 letters, digits, dots, dashes or underscores."
 )

@@ -5,8 +5,8 @@ docs/item-conflict.png (an item page with a sync conflict to settle) and docs/se
 reads in Settings → Operations), and the library's first screen on
 a phone, light and dark (docs/library-phone-*.png); the sequel prompt, a toast offering the
 sequel of a title just completed (docs/sequel-prompt-*.png), the item page's related
-titles (docs/item-related-*.png), and the airing calendar's week, light and dark
-(docs/calendar-*.png).
+titles (docs/item-related-*.png), the airing calendar's week, light and dark
+(docs/calendar-*.png), and up next, light and dark (docs/next-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask_migrate import upgrade
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
 from tests.calendar_support import follow, user_id_of
@@ -34,7 +34,7 @@ from tests.fakes.anilist import FakeAniList
 from tests.test_import_mal import anime_entry, export
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import LibraryItem, Media, MediaRelation, Origin, User, utcnow
+from tracker.models import AiringEpisode, LibraryItem, Media, MediaRelation, Origin, User, utcnow
 from tracker.services import accounts, library, sessions, sync, tokens
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -92,11 +92,41 @@ def seed(app) -> int:
             "local_updated_at": "2026-11-30T20:15:00+00:00",
             "remote_updated_at": "2026-11-30T21:02:00+00:00"}, Origin.ANILIST)  # fmt: skip
         db.session.commit()
+        seed_airing(user.id)
         # A script's token and a phone's session, so the settings page has lists to show.
         tokens.create(user.id, "backup script", tokens.expiry_in("90"))
         sessions.start(user, sessions.JWT)
         db.session.remove()
     return item_id
+
+
+# title, progress, catalogue status, total, (first episode's airing, in days from now), colours
+AIRING = [
+    ("Kaiju No. 8", 3, "releasing", 12, -34.9, ("#d1495b", "#edae49")),
+    ("Dandadan", 6, "releasing", 12, -39.0, ("#00798c", "#a8dadc")),
+    ("The Summer Hikaru Died", 2, "finished", 12, None, ("#30638e", "#d1e3dd")),
+]
+
+
+def seed_airing(user_id: int) -> None:
+    """Anime with AniList airing data, for up next: one with new episodes out, one
+    caught up and waiting, one finished."""
+    now = utcnow()
+    for n, (title, progress, status, total, first, colours) in enumerate(AIRING):
+        media_id = db.session.execute(insert(Media).values(
+            source="anilist", external_id=str(990_000 + n), anilist_id=990_000 + n,
+            media_type="anime", title_preferred=title, title_romaji=title, synonyms=[],
+            search_text=title.lower(), episodes=total, status=status, cover_url=cover(colours),
+            airing_refreshed_at=now).returning(Media.id)).scalar()  # fmt: skip
+        for episode in range(1, total + 1) if first is not None else ():
+            at = now + timedelta(days=first + 7 * (episode - 1))
+            db.session.execute(insert(AiringEpisode).values(
+                media_id=media_id, episode=episode, airing_at=at))  # fmt: skip
+        db.session.execute(insert(LibraryItem).values(
+            user_id=user_id, media_id=media_id, media_type="anime", title=title,
+            status="current", progress=progress, repeat=0, private=False, created_at=now,
+            updated_at=now - timedelta(days=n), custom_lists=[]))  # fmt: skip
+    db.session.commit()
 
 
 def log_in(page) -> None:
@@ -106,7 +136,9 @@ def log_in(page) -> None:
     page.get_by_label("Username").fill(USERNAME)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO))
+    expect(page.get_by_role("heading", name="Up next")).to_be_visible()  # "/" opens on it
+    page.goto("/library")
+    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO) + len(AIRING))
     page.wait_for_load_state("load")
 
 
@@ -313,7 +345,7 @@ def main() -> int:
             {"ENV": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db",
              "SECRET_KEY": "screenshots-only-secret-key-long-enough", "DEMO_USER": False,
              "INPROCESS_WORKER": False, "RATELIMIT_ENABLED": False,
-             "ANILIST_GRAPHQL_URL": anilist_url}
+             "ANILIST_GRAPHQL_URL": anilist_url, "AIRING_REFRESH_MINUTES": 0}
         )  # fmt: skip
         conflicted = seed(app)
         almost_done = seed_sequels(app)
@@ -327,6 +359,10 @@ def main() -> int:
                 log_in(page)
                 page.locator("[data-search]").focus()
                 shoot(page, f"library-{scheme}.png", full_page=True)
+                page.goto("/next")
+                expect(page.locator("#next-ready li")).not_to_have_count(0)
+                shoot(page, f"next-{scheme}.png", full_page=True)
+                page.goto("/library")
                 if scheme == "light":
                     page.goto(f"/items/{conflicted}")
                     history = page.locator("#history-heading").locator("..")

@@ -39,5 +39,5 @@ def test_connecting_anilist_and_importing_from_the_settings_page(app, page, user
     expect(job).to_contain_text("done — 2 added, 0 updated, 0 unchanged, 0 conflicts.")
     # The finished job makes the section reload: it now knows when the last sync was.
     expect(page.locator("#anilist-status")).not_to_contain_text("Never")
-    page.goto("/")
+    page.goto("/library")
     expect(page.locator("#rows .sync-synced")).to_have_count(2)

@@ -90,7 +90,7 @@ def test_a_mal_file_is_previewed_then_applied_in_chromium(app, page, catalogue, 
     expect(card.get_by_role("button", name="Apply")).to_have_count(0)
     assert_no_reload(page)
 
-    page.goto("/")
+    page.goto("/library")
     rows = page.locator("#rows tr[data-item-row]")
     expect(rows).to_have_count(4)
     for title in ("Mushishi", "Monster", "Kenpuu Denki Berserk", "Homemade Fansub"):

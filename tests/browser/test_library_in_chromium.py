@@ -87,7 +87,7 @@ def test_adding_a_title_from_the_search_bar_with_the_keyboard_alone(page, add_it
     expect(new_row.get_by_role("combobox", name=f"Status of {title}")).to_have_value("planning")
     expect(new_row).to_contain_text("of 28")
     expect(page.locator("#status-tabs")).to_contain_text("All 2")
-    assert urlsplit(page.url).path == "/"  # only the list's own requests move the address
+    assert urlsplit(page.url).path == "/library"  # only the list's own requests move the address
     assert_no_reload(page)
 
 
@@ -237,7 +237,7 @@ def test_changing_the_status_updates_the_row_and_the_counts(page, add_item):
     expect(toast(page, "Frieren: now Completed")).to_be_visible()
     expect(page.locator("#status-tabs")).to_contain_text("Completed 1")
     expect(page.locator(f"#status-{item_id}")).to_have_value("completed")
-    assert urlsplit(page.url).path == "/"  # the tabs reloading themselves is no navigation
+    assert urlsplit(page.url).path == "/library"  # the tabs reloading themselves is no navigation
 
 
 def test_an_invalid_score_shows_the_message_in_the_row(page, add_item):
@@ -328,7 +328,7 @@ def test_a_row_action_after_the_session_expired_goes_to_login(page, add_item):
     log_in(page)
     page.context.clear_cookies()
     page.get_by_role("button", name="One episode more of Frieren").click()
-    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=/library$"))
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 

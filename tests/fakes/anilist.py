@@ -325,6 +325,10 @@ class FakeAniList(FakeService):
         self.missing_fields: set[str] = set()
         self.authorize_as: int | None = None
         self.refuse: dict[int, str] = {}
+        # Media id → its schedule ([{episode, airingAt}], any values: tests put hostile
+        # ones here) and its relations ([(relationType, related media id)]).
+        self.schedules: dict[int, list[dict[str, Any]]] = {}
+        self.relations: dict[int, list[tuple[Any, int]]] = {}
         self._user_ids = itertools.count(5001)
         self._entry_ids = itertools.count(400_000_001)
         self._generated = itertools.count(1)
@@ -484,6 +488,8 @@ class FakeAniList(FakeService):
             return value
         if isinstance(value, list):
             return [self._project(query, item, selection) for item in value]
+        if not isinstance(value, dict):  # a hostile value a test planted: sent as it is
+            return value
         out = {}
         for node in query.fields(selection):
             name = node.name.value
@@ -553,7 +559,26 @@ class FakeAniList(FakeService):
             needle = args["search"].casefold()
             ranked = [(rank, m) for m in found if (rank := _match_rank(m, needle)) is not None]
             found = [m for _, m in sorted(ranked, key=lambda pair: (pair[0], pair[1]["id"]))]
-        return found
+        return [self._with_links(m) for m in found]
+
+    def _with_links(self, media: dict[str, Any]) -> dict[str, Any]:
+        """The title with its ``airingSchedule`` and ``relations`` connections."""
+        media_id = media["id"]
+
+        def schedule(args: dict[str, Any]) -> dict[str, Any]:
+            slots = list(self.schedules.get(media_id, []))
+            if args.get("notYetAired"):
+                now = self.clock()
+                slots = [s for s in slots if not _aired(s, now)]
+            per_page = min(25, max(1, args.get("perPage") or 25))
+            return {"nodes": slots[:per_page]}
+
+        edges = [
+            {"relationType": lambda _args, kind=kind: kind, "node": self.media[related]}
+            for kind, related in self.relations.get(media_id, [])
+            if related in self.media
+        ]
+        return {**media, "airingSchedule": schedule, "relations": {"edges": edges}}
 
     def _find_entries(self, args: dict[str, Any], viewer_id: int | None) -> list[FakeEntry]:
         """``Page.mediaList``: one user's entries, filtered by type and ``mediaId_not_in``,
@@ -822,6 +847,12 @@ def _match_rank(media: dict[str, Any], needle: str) -> int | None:
         if rank is not None and (best is None or rank < best):
             best = rank
     return best
+
+
+def _aired(slot: Any, now: int) -> bool:
+    """Whether a schedule slot is in the past (a hostile one never is: it is sent)."""
+    return isinstance(slot, dict) and isinstance(slot.get("airingAt"), int) and (
+        slot["airingAt"] <= now)  # fmt: skip
 
 
 def _key(node: FieldNode) -> str:

@@ -19,8 +19,9 @@ from tracker.schemas import (
     ResolvedSchema,
     ResolveSchema,
     SummarySchema,
+    UpNextSchema,
 )
-from tracker.services import history, library, relations
+from tracker.services import history, library, relations, upnext
 
 bp = ApiBlueprint("library_api", __name__, url_prefix="/api/library", description="Your library")
 bp.before_request(authenticate)
@@ -158,6 +159,16 @@ def _with_sequel(change: library.Change) -> dict:
         return {"item": change.item, "sequel": None}
     language = preferences.read(g.user.preferences).title_language
     return {"item": change.item, "sequel": relations.sequel_summary(sequels[0], language)}
+
+
+@bp.route("/next")
+@bp.response(200, UpNextSchema)
+@bp.errors(*AUTHENTICATED)
+def next_up():
+    """What to watch or read next: your current and repeating titles with something out
+    beyond your progress, and those you are caught up with."""
+    language = preferences.read(g.user.preferences).title_language
+    return upnext.up_next(g.user.id, language=language, limit=None).as_dict()
 
 
 def _paging_headers(

@@ -54,7 +54,7 @@ def _safe_next(default: str) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(url_for("library.index")))
+        return redirect(_safe_next(url_for("library.home")))
     error, status, headers = None, 200, {}
     if request.method == "POST":
         try:
@@ -67,7 +67,7 @@ def login():
             error, status, headers = exc.message, exc.status, exc.headers
         else:
             _log_in(user, remember=bool(request.form.get("remember")))
-            return redirect(_safe_next(url_for("library.index")))
+            return redirect(_safe_next(url_for("library.home")))
     page = render_template("auth/login.html", error=error, next=_safe_next(""))
     return page, status, headers
 
@@ -92,7 +92,7 @@ def register():
         else:
             _log_in(user)
             flash(f"Welcome, {user.username}! Add your first title below.", "success")
-            return redirect(url_for("library.index"))
+            return redirect(url_for("library.home"))
     status = 422 if errors else 200
     return render_template("auth/register.html", errors=errors, form=request.form), status
 

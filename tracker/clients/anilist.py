@@ -30,6 +30,7 @@ from tracker.dates import fuzzy_date_to_partial, partial_to_fuzzy_date
 
 MAX_PER_PAGE = 50  # AniList's cap for Page(perPage)
 MAX_PER_CHUNK = 500  # AniList's cap for MediaListCollection(perChunk)
+MAX_AIRING = 25  # AniList's cap for Media.airingSchedule(perPage)
 LIST_STATUSES = ("current", "planning", "completed", "dropped", "paused", "repeating")
 MEDIA_TYPES = ("anime", "manga")
 
@@ -124,6 +125,34 @@ query MediaByMalIds($ids: [Int], $type: MediaType) {
     + _MEDIA_FIELDS
 )
 
+# The coming episodes and the related titles of up to 50 titles: what up next, the
+# calendar and the sequel prompt read. A related title comes with just enough to be a
+# catalogue row (a later backfill reads the rest if someone adds it).
+AIRING_PER_TITLE = 8  # about two months of a weekly show
+MEDIA_AIRING_AND_RELATIONS = (
+    """
+query MediaAiringAndRelations($ids: [Int], $airing: Int) {
+  Page(perPage: 50) {
+    media(id_in: $ids) {
+      ...MediaFields
+      airingSchedule(notYetAired: true, perPage: $airing) { nodes { episode airingAt } }
+      relations {
+        edges {
+          relationType(version: 2)
+          node {
+            id type format status(version: 2) episodes chapters siteUrl
+            title { romaji english native }
+            coverImage { large medium }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+    + _MEDIA_FIELDS
+)
+
 VIEWER = """
 query Viewer {
   Viewer {
@@ -208,6 +237,7 @@ ALL_DOCUMENTS = (
     MEDIA_BY_ID,
     MEDIA_BY_IDS,
     MEDIA_BY_MAL_IDS,
+    MEDIA_AIRING_AND_RELATIONS,
     VIEWER,
     MEDIA_LIST_COLLECTION,
     MEDIA_LIST_UPDATES,
@@ -238,6 +268,25 @@ class ListEntry(TypedDict):
     updated_at: int | None
     created_at: int | None
     media: MediaRecord | None
+
+
+class AiringSlot(TypedDict):
+    episode: int
+    airing_at: int  # unix seconds
+
+
+class Related(TypedDict):
+    relation: str  # AniList's MediaRelation in lower case: sequel, prequel, side_story, …
+    media: MediaRecord  # a lean record: titles, type, format, status, totals, cover
+
+
+class AiringAndRelations(TypedDict):
+    """One title as the airing refresh reads it: the full record, its coming episodes
+    and its related titles. Anything AniList sent that makes no sense is left out."""
+
+    media: MediaRecord
+    airing: list[AiringSlot]
+    related: list[Related]
 
 
 class ListChunk(TypedDict):
@@ -399,6 +448,31 @@ class AniListClient(RemoteClient):
         data = self.execute(MEDIA_BY_MAL_IDS, {"ids": wanted, "type": _media_type(media_type)})
         with _reading("Page.media"):
             return [normalise_media(m) for m in data["Page"]["media"]]
+
+    def airing_and_relations(
+        self, ids: Iterable[int], per_title: int = AIRING_PER_TITLE
+    ) -> list[AiringAndRelations]:
+        """Up to 50 titles with their coming episodes and related titles, one request.
+        Unknown ids are simply absent; a title whose own record is unreadable is left
+        out, and so is any episode or relation that is (never the whole answer)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        if len(wanted) > MAX_PER_PAGE:
+            raise ValueError(f"at most {MAX_PER_PAGE} ids per request, got {len(wanted)}")
+        data = self.execute(
+            MEDIA_AIRING_AND_RELATIONS, {"ids": wanted, "airing": min(per_title, MAX_AIRING)}
+        )
+        with _reading("Page.media"):
+            found = data["Page"]["media"]
+            if not isinstance(found, list):
+                raise TypeError("media is not a list")
+        answers = []
+        for raw in found:
+            answer = normalise_airing_and_relations(raw)
+            if answer is not None:
+                answers.append(answer)
+        return answers
 
     # -- the user's list ----------------------------------------------------------
 
@@ -591,6 +665,96 @@ def normalise_media(media: Mapping[str, Any]) -> MediaRecord:
         "next_airing_episode": airing.get("episode"),
         "next_airing_at": airing.get("airingAt"),
     }
+
+
+# AniList's MediaRelation (version 2), lower case: what ``media_relations`` may hold.
+RELATIONS = ("adaptation", "prequel", "sequel", "parent", "side_story", "character",
+             "summary", "alternative", "spin_off", "other", "source", "compilation",
+             "contains")  # fmt: skip
+MAX_ANILIST_ID = 2**31 - 1
+MAX_EPISODE = 100_000
+# Unix seconds a schedule may name: 1990 to 2100 (anything else is a data error).
+EARLIEST_AIRING, LATEST_AIRING = 631_152_000, 4_102_444_800
+
+
+def normalise_airing_and_relations(raw: Any) -> AiringAndRelations | None:
+    """One title of the airing refresh's answer, or None when its own record is
+    unreadable; bad episodes and relations are dropped one by one."""
+    try:
+        media = _checked_media(raw)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    nodes = ((raw.get("airingSchedule") or {}) if isinstance(raw.get("airingSchedule"), dict)
+             else {}).get("nodes")  # fmt: skip
+    airing: dict[int, AiringSlot] = {}
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, dict):
+            continue
+        episode = whole_number(node.get("episode"), 1, MAX_EPISODE)
+        at = whole_number(node.get("airingAt"), EARLIEST_AIRING, LATEST_AIRING)
+        if episode is not None and at is not None:
+            airing.setdefault(episode, {"episode": episode, "airing_at": at})
+    edges = ((raw.get("relations") or {}) if isinstance(raw.get("relations"), dict)
+             else {}).get("edges")  # fmt: skip
+    related: dict[int, Related] = {}
+    for edge in edges if isinstance(edges, list) else []:
+        if not isinstance(edge, dict):
+            continue
+        relation = edge.get("relationType")
+        relation = relation.lower() if isinstance(relation, str) else None
+        if relation not in RELATIONS:
+            continue
+        try:
+            node = _checked_media(edge.get("node"))
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            continue
+        if node["anilist_id"] != media["anilist_id"]:
+            related.setdefault(node["anilist_id"], {"relation": relation, "media": node})
+    return {"media": media, "airing": list(airing.values()), "related": list(related.values())}
+
+
+def _checked_media(raw: Any) -> MediaRecord:
+    """``normalise_media`` for a record that may be hostile: a bad id or type raises
+    ValueError; a bad total, title or airing value is dropped rather than stored."""
+    if not isinstance(raw, dict):
+        raise TypeError("not an object")
+    anilist_id = whole_number(raw.get("id"), 1, MAX_ANILIST_ID)
+    if anilist_id is None or raw.get("type") not in ("ANIME", "MANGA"):
+        raise ValueError("no usable id or type")
+    record = normalise_media(raw)
+    for name in ("episodes", "chapters", "volumes"):
+        record[name] = whole_number(record.get(name), 0, MAX_EPISODE)
+    record["mal_id"] = whole_number(record.get("mal_id"), 1, MAX_ANILIST_ID)
+    record["titles"] = {k: _short_text(v) for k, v in record["titles"].items()}  # type: ignore[assignment]
+    record["synonyms"] = [s for s in map(_short_text, record["synonyms"]) if s]
+    for name in ("format", "status", "season"):
+        value = record.get(name)
+        record[name] = value if isinstance(value, str) and len(value) <= 8 + 8 * (
+            name != "season") else None  # fmt: skip
+    record["year"] = whole_number(record.get("year"), 1900, 2200)
+    record["cover_url"] = _web_url(record.get("cover_url"))
+    record["site_url"] = _web_url(record.get("site_url"))
+    episode = whole_number(record.get("next_airing_episode"), 1, MAX_EPISODE)
+    at = whole_number(record.get("next_airing_at"), EARLIEST_AIRING, LATEST_AIRING)
+    record["next_airing_episode"], record["next_airing_at"] = (
+        (episode, at) if episode is not None and at is not None else (None, None))  # fmt: skip
+    return record
+
+
+def whole_number(value: Any, low: int, high: int) -> int | None:
+    """``value`` when it is an integer (not a bool) from ``low`` to ``high``, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    return None
+
+
+def _short_text(value: Any, limit: int = 500) -> str | None:
+    return value[:limit] if isinstance(value, str) and value.strip() else None
+
+
+def _web_url(value: Any) -> str | None:
+    ok = isinstance(value, str) and len(value) <= 1000 and value.startswith("https://")
+    return value if ok else None
 
 
 def normalise_entry(raw: Mapping[str, Any]) -> ListEntry:

@@ -39,8 +39,9 @@ from tracker.schemas import (
     first_messages,
     load_form,
 )
-from tracker.services import accounts, catalog, history, library
+from tracker.services import accounts, catalog, history, library, upnext
 from tracker.services.errors import Conflict, Invalid, NotFound, ServiceError
+from tracker.upnext import views as upnext_views
 
 bp = Blueprint("library", __name__)
 display.register_template_helpers(bp)
@@ -67,11 +68,25 @@ RESOLVED = {"local": "{title}: conflict resolved with the value from here",
 # --- browsing ----------------------------------------------------------------
 
 
-@bp.get("/")
+@bp.get("/library")
 @login_required
 def index():
     query, ignored = _list_query(request.args)
     return _list_page(query, ignored, preferences.current().library_view)
+
+
+@bp.get("/")
+@login_required
+def home():
+    """``/`` opens on up next once the library is not empty (on the library before:
+    its empty state says how to fill it). A filtered or htmx request is the library's,
+    as ``/`` always answered it."""
+    if request.args or is_htmx():
+        return index()
+    board = upnext.up_next(current_user.id, language=preferences.current().title_language)
+    if board.library_size == 0:
+        return index()
+    return upnext_views.show(board)
 
 
 @bp.post("/library/view")

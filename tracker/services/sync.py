@@ -56,7 +56,7 @@ from tracker.models import (
     SyncOutbox,
     utcnow,
 )
-from tracker.services import anilist, catalog, imports, jobs, outbox, throttle
+from tracker.services import airing, anilist, catalog, imports, jobs, outbox, throttle
 from tracker.services.errors import NotFound as MissingError
 from tracker.services.errors import ServiceError, invalid
 from tracker.services.library import record_event
@@ -1043,12 +1043,26 @@ def work_once(now: datetime | None = None) -> bool:
     delivered = _step("push", lambda: push_pending(now=now), 0)
     ran = _step("job", lambda: run_next_job(now), None)
     _step("periodic pulls", lambda: queue_periodic_pulls(now), 0)
+    _step("airing refresh", lambda: refresh_airing_now_and_then(now), None)
     if _due("prune_jobs", now, PRUNE_EVERY):
         _step("job pruning", lambda: prune_finished_jobs(now), 0)
         _step("kept import files", lambda: imports.forget_old_files(now), 0)
         _step("sign-in throttle clean-up", throttle.forget_quiet, 0)
     _step("search cache clean-up", lambda: remote().purge_expired_answers(), None)
     return bool(delivered) or ran is not None
+
+
+def refresh_airing_now_and_then(now: datetime) -> airing.RefreshReport | None:
+    """Every TRACKER_AIRING_REFRESH_MINUTES, one request's worth of airing refresh a
+    round (a round must stay short: pushes wait for it), round after round while a
+    full batch came back and AniList answered."""
+    every = float(current_app.config["AIRING_REFRESH_MINUTES"])
+    if every <= 0 or not _due("airing_refresh", now, timedelta(minutes=every)):
+        return None
+    report = airing.run(limit=airing.BATCH, patient=False, now=now)
+    if report.planned == airing.BATCH and report.error is None:
+        current_app.extensions["tracker.worker_timers"]["airing_refresh"] = now  # more due
+    return report
 
 
 def _step(name: str, run, failed):

@@ -1,0 +1,3 @@
+from tracker.upnext.views import bp
+
+__all__ = ["bp"]
