@@ -219,7 +219,7 @@ def test_another_users_library_does_not_hide_the_offer(app, client, frieren):
 
 def test_the_offer_adds_the_sequel_as_planning_with_a_toast_and_a_link(app, htmx, frieren):
     response = htmx.post(
-        plan_url(frieren["season2"]), headers={"HX-Current-URL": "http://localhost/"}
+        plan_url(frieren["season2"]), headers={"HX-Current-URL": "http://localhost/library"}
     )
     assert response.status_code == 200
     added = items_of(app)[-1]
