@@ -8,7 +8,7 @@ from flask import Flask, render_template
 from flask_login import current_user
 from sqlalchemy import event, inspect
 
-from tracker import admin, auth, cli, errors, library, settings, worker
+from tracker import admin, auth, cli, errors, library, settings, stats, worker
 from tracker.api import register_api
 from tracker.config import load_config
 from tracker.extensions import compress, csrf, db, jwt, limiter, login_manager, migrate
@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(library.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(stats.bp)
     app.add_url_rule("/docs", "docs", lambda: render_template("docs.html"))
 
 
