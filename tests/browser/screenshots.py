@@ -2,7 +2,8 @@
 docs/item-conflict.png (an item page with a sync conflict to settle) and docs/settings.png
 (the settings page: profile, password, API tokens, sessions, AniList), docs/import-preview.png
 (a small MyAnimeList file's preview on the settings page), and the library's first screen on
-a phone, light and dark (docs/library-phone-*.png).
+a phone, light and dark (docs/library-phone-*.png), and the statistics of a reader's year,
+light and dark (docs/stats-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -21,6 +22,7 @@ from urllib.parse import quote
 from flask_migrate import upgrade
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
+from tests.browser.stats_demo import log_in_as_reader, seed_reader
 from tests.fakes import serve
 from tests.fakes.anilist import FakeAniList
 from tests.test_import_mal import anime_entry, export
@@ -140,6 +142,22 @@ def shoot(target, name: str, **options) -> None:
     print(f"wrote {path}")
 
 
+def shoot_stats(browser, base: str, scheme: str) -> None:
+    """The statistics page of the reader (stats_demo), one chart's table opened."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=base, color_scheme=scheme, viewport={"width": 1100, "height": 900}
+    )
+    page = context.new_page()
+    log_in_as_reader(page)
+    page.goto("/stats")
+    expect(page.get_by_role("img", name="Top genres")).to_be_visible()
+    page.locator("#chart-status summary").click()
+    shoot(page, f"stats-{scheme}.png", full_page=True)
+    context.close()
+
+
 def main() -> int:
     if not CHROMIUM.exists():
         print("Chromium not installed: apt-get install -y chromium", file=sys.stderr)
@@ -156,6 +174,9 @@ def main() -> int:
              "ANILIST_GRAPHQL_URL": anilist_url}
         )  # fmt: skip
         conflicted = seed(app)
+        with app.app_context():
+            seed_reader()
+            db.session.remove()
         with serving(app) as base, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             for scheme in ("light", "dark"):
@@ -179,6 +200,7 @@ def main() -> int:
                     preview_import(app, page)  # a preview only: the library stays as it is
                     shoot(page.locator("#import"), "import-preview.png")
                 context.close()
+                shoot_stats(browser, base, scheme)
                 # A phone's first screen: what a thumb reaches without scrolling.
                 phone = browser.new_context(
                     base_url=base, color_scheme=scheme, viewport={"width": 390, "height": 844},

@@ -13,7 +13,7 @@ from tracker.library.display import STATUS_ORDER, format_label, status_label
 from tracker.services.stats import MonthCount, Stats
 
 # A label on the axis longer than this is cut (the table holds it whole).
-MAX_LABEL = 18
+MAX_LABEL = 22
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def charts_for(stats: Stats) -> dict[str, Chart]:
     return {
         "status": chart("chart-status", "Titles by status", "titles", "Status", statuses),
         "scores": chart("chart-scores", "Score distribution", "scored titles", "Score",
-                        [(b.label, b.words, b.count) for b in stats.scores.distribution]),
+                        [(_top(b.label), b.words, b.count) for b in stats.scores.distribution]),
         "completions": _months("chart-completions", "Completed per month", "titles completed",
                                stats.completions),
         "activity": _months("chart-activity", "Activity per month", "changes", stats.activity),
@@ -101,6 +101,11 @@ def charts_for(stats: Stats) -> dict[str, Chart]:
         "genres": chart("chart-genres", "Top genres", "titles", "Genre",
                         [(g.name or "", g.name or "", g.count) for g in stats.genres]),
     }  # fmt: skip
+
+
+def _top(label: str) -> str:
+    """A range of scores on the axis by its top, as AniList labels it: 100 for 91 to 100."""
+    return label.rpartition("–")[2]
 
 
 def duration_words(minutes: int) -> str:
