@@ -244,19 +244,15 @@ def _counts(user_id: int, media_type: str | None) -> dict[str, Any]:
 
 
 def _scores(user_id: int, media_type: str | None, score_format: str) -> ScoreStats:
-    """How many titles have each 0-100 score (at most 100 rows), binned in Python."""
+    """How many titles have each 0-100 score (at most 102 rows: none and 0 too), binned
+    in Python."""
     rows = db.session.execute(
         select(LibraryItem.score, func.count())
-        .where(*_mine(user_id, media_type), LibraryItem.score > 0)
+        .where(*_mine(user_id, media_type))
         .group_by(LibraryItem.score)
     ).all()
-    unscored = db.session.scalar(
-        select(func.count()).where(
-            *_mine(user_id, media_type),
-            or_(LibraryItem.score.is_(None), LibraryItem.score <= 0),
-        )
-    )
-    by_score = {int(score): count for score, count in rows}
+    by_score = {int(score): count for score, count in rows if score and score > 0}
+    unscored = sum(count for score, count in rows if not score or score <= 0)
     scored = sum(by_score.values())
     mean = sum(s * n for s, n in by_score.items()) / scored if scored else None
     distribution = [
@@ -264,7 +260,7 @@ def _scores(user_id: int, media_type: str | None, score_format: str) -> ScoreSta
         for label, words, low, high in score_bins(score_format)
     ]
     return ScoreStats(
-        score_format, scored, unscored or 0, mean, mean_label(mean, score_format), distribution
+        score_format, scored, unscored, mean, mean_label(mean, score_format), distribution
     )
 
 
