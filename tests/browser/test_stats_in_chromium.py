@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.browser.test_accessibility_in_chromium import audit, axe_source, readable  # noqa: F401
-from tests.test_stats import seed_known_library
+from tests.test_stats import completed_again_today, seed_known_library
 from tracker.extensions import db
 from tracker.services import accounts
 
@@ -22,6 +22,7 @@ CHARTS = ("Titles by status", "Score distribution", "Completed per month",
 def known_library(app, user_id) -> None:
     with app.app_context():
         seed_known_library(user_id, accounts.register("bob", "password123").id)
+        completed_again_today(user_id)
         db.session.remove()
 
 
