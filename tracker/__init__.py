@@ -18,6 +18,7 @@ from tracker import (
     logs,
     monitoring,
     settings,
+    stats,
     upnext,
 )
 from tracker.api import register_api
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(monitoring.bp)
+    app.register_blueprint(stats.bp)
     app.add_url_rule("/docs", "docs", lambda: render_template("docs.html"))
 
 

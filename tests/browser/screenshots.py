@@ -6,7 +6,8 @@ reads in Settings → Operations), and the library's first screen on
 a phone, light and dark (docs/library-phone-*.png); the sequel prompt, a toast offering the
 sequel of a title just completed (docs/sequel-prompt-*.png), the item page's related
 titles (docs/item-related-*.png), the airing calendar's week, light and dark
-(docs/calendar-*.png), and up next, light and dark (docs/next-*.png).
+(docs/calendar-*.png), up next, light and dark (docs/next-*.png), and the statistics of a reader's
+year, light and dark (docs/stats-*.png).
 
     .venv/bin/python -m tests.browser.screenshots
 
@@ -28,6 +29,7 @@ from flask_migrate import upgrade
 from sqlalchemy import insert, update
 
 from tests.browser.harness import CHROMIUM, launch_chromium, serving
+from tests.browser.stats_demo import log_in_as_reader, seed_reader
 from tests.calendar_support import follow, user_id_of
 from tests.fakes import serve
 from tests.fakes.anilist import FakeAniList
@@ -332,6 +334,22 @@ def shoot(target, name: str, **options) -> None:
     print(f"wrote {path}")
 
 
+def shoot_stats(browser, base: str, scheme: str) -> None:
+    """The statistics page of the reader (stats_demo), one chart's table opened."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=base, color_scheme=scheme, viewport={"width": 1100, "height": 900}
+    )
+    page = context.new_page()
+    log_in_as_reader(page)
+    page.goto("/stats")
+    expect(page.get_by_role("img", name="Top genres")).to_be_visible()
+    page.locator("#chart-status summary").click()
+    shoot(page, f"stats-{scheme}.png", full_page=True)
+    context.close()
+
+
 def main() -> int:
     if not CHROMIUM.exists():
         print("Chromium not installed: apt-get install -y chromium", file=sys.stderr)
@@ -349,6 +367,9 @@ def main() -> int:
         )  # fmt: skip
         conflicted = seed(app)
         almost_done = seed_sequels(app)
+        with app.app_context():
+            seed_reader()
+            db.session.remove()
         with serving(app) as base, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             for scheme in ("light", "dark"):
@@ -382,6 +403,7 @@ def main() -> int:
                     expect(page.get_by_role("heading", name="Operations")).to_be_visible()
                     shoot(page.locator("#operations"), "operations.png")
                 context.close()
+                shoot_stats(browser, base, scheme)
                 # A phone's first screen: what a thumb reaches without scrolling.
                 phone = browser.new_context(
                     base_url=base, color_scheme=scheme, viewport={"width": 390, "height": 844},

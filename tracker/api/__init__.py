@@ -6,7 +6,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 
-from tracker.api import anilist, auth, calendar, exports, health, imports, library, sources
+from tracker.api import (
+    anilist,
+    auth,
+    calendar,
+    exports,
+    health,
+    imports,
+    library,
+    sources,
+    stats,
+)
 from tracker.extensions import api, csrf
 from tracker.routing import IdConverter
 from tracker.schemas import ApiErrorSchema
@@ -23,6 +33,7 @@ def register_api(app: Flask) -> None:
     for blueprint in (
         auth.bp,
         library.bp,
+        stats.bp,
         exports.bp,
         imports.bp,
         sources.bp,

@@ -1,0 +1,3 @@
+from tracker.stats.views import bp
+
+__all__ = ["bp"]
