@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import g, jsonify, request, url_for
 from flask.views import MethodView
 
 from tracker.api.access import authenticate
@@ -17,6 +17,7 @@ from tracker.schemas import (
     ResolvedSchema,
     ResolveSchema,
     SummarySchema,
+    item_json,
 )
 from tracker.services import history, library
 
@@ -93,9 +94,10 @@ def increment(body, item_id):
 
     The body is optional: none means `{"by": 1}`.
     """
-    return library.increment_progress(
+    done = library.increment_progress(
         g.user.id, item_id, body["by"], g.origin, linked=g.user.anilist_linked
-    ).item
+    )
+    return jsonify(item_json(done.item))  # what ItemSchema says, without dumping through it
 
 
 @bp.route("/items/<id:item_id>/refresh", methods=["POST"])
