@@ -608,6 +608,19 @@ class SearchAnswerSchema(Schema):
     )  # fmt: skip
 
 
+def search_answer_json(answer) -> dict:
+    """``SearchAnswerSchema().dump(answer)`` built by hand for autocomplete, which answers
+    each keystroke: the suggestions are plain dicts of the documented fields already. A
+    test holds the two equal."""
+    return {
+        "results": answer.results,
+        "sources": answer.sources,
+        "sources_last_ok_at": {
+            name: _iso(moment) for name, moment in answer.sources_last_ok_at.items()
+        },
+    }
+
+
 class SourceSchema(Schema):
     name = fields.String()
     state = fields.String(metadata=SOURCE_STATES)
