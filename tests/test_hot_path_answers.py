@@ -161,3 +161,24 @@ def test_an_answer_smaller_than_a_packet_goes_out_plain_and_a_row_compressed(app
     row = htmx.post(f"/items/{item_id}/increment", data={"by": "1"}, headers=gz)
     assert row.headers["Content-Encoding"] == "gzip"
     assert f'id="item-{item_id}"' in gzip.decompress(row.data).decode()
+
+
+def test_a_jwt_accepted_before_is_refused_once_its_session_ends(app, api):
+    assert api.get("/api/auth/me").status_code == 200  # checked in full, then remembered
+    assert api.get("/api/auth/me").status_code == 200
+    assert api.post("/api/auth/logout").status_code in (200, 204)
+    refused = api.get("/api/auth/me")
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["message"] == "The token has been revoked."
+
+
+def test_a_remembered_jwt_past_its_expiry_takes_the_full_check_again(app, api):
+    assert api.get("/api/auth/me").status_code == 200
+    known = app.extensions["tracker.known_jwts"][f"Bearer {api.token}"]
+    known["exp"] = utcnow().timestamp() - 1
+    key = app.config["JWT_SECRET_KEY"]
+    app.config["JWT_SECRET_KEY"] = "another-key-that-is-long-enough-for-hs256-signing"
+    try:
+        assert api.get("/api/auth/me").status_code == 401  # the full check ran, and failed
+    finally:
+        app.config["JWT_SECRET_KEY"] = key
