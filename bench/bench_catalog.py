@@ -9,6 +9,7 @@ Alembic, with AniList played by ``tests.fakes.anilist.FakeAniList``:
    interleaved, over each catalogue size (keys prefixed ``20k_``, ``200k_``);
    then, on the smaller one, one query the catalogue misses, asked repeatedly
    (one upstream request, cached).
+   The app's own time and CPU per request are taken inside the server too (``server_*``).
    Werkzeug's server closes every connection, so each request of either kind
    pays for a new TCP connection and thread: the baseline includes that cost.
 2. ``backfill.run()`` for one library of 2,000 AniList stubs: wall time and the
@@ -32,6 +33,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select
 
+from bench.bench_increment import Timed
 from bench.serve import percentile, serve, timed
 from tests.fakes import closed_url
 from tests.fakes import serve as serve_fake
@@ -248,6 +250,8 @@ def _index_against_scan(queries: list[dict[str, str]]) -> dict[str, Any]:
 def _measure_autocomplete(
     app: Flask, fake: FakeAniList, queries: list[dict[str, str]], *, misses: bool
 ) -> dict[str, Any]:
+    server = Timed(app.wsgi_app)  # the app's own time and CPU per request, inside the server
+    app.wsgi_app = server
     app_url, stop_app = serve(app)
     bare_url, stop_bare = serve(_bare_app())
     try:
@@ -268,6 +272,8 @@ def _measure_autocomplete(
             app_ms: list[float] = []
             bare_ms: list[float] = []
             short_answers = 0
+            server.seconds.clear()
+            server.cpu_seconds.clear()
             for n, params in enumerate(queries):  # interleaved: both see the same machine
                 bare_elapsed, _ = timed(bare)
                 app_elapsed, body = timed(lambda p=params: ask(p))
@@ -276,6 +282,8 @@ def _measure_autocomplete(
                     bare_ms.append(bare_elapsed)
                     app_ms.append(app_elapsed)
             local_upstream = _graphql_requests(fake)
+            server_ms = [s * 1000 for s in server.seconds[WARMUP:]]
+            server_cpu_ms = [s * 1000 for s in server.cpu_seconds[WARMUP:]]
 
             if misses:
                 miss_ms = [timed(lambda: ask({"q": MISS_QUERY}))[0] for _ in range(MISS_CALLS)]
@@ -284,6 +292,7 @@ def _measure_autocomplete(
     finally:
         stop_app()
         stop_bare()
+        app.wsgi_app = server.wsgi_app
 
     app_p50, app_p95 = percentile(app_ms, 50), percentile(app_ms, 95)
     bare_p50, bare_p95 = percentile(bare_ms, 50), percentile(bare_ms, 95)
@@ -295,6 +304,10 @@ def _measure_autocomplete(
         "bare_flask_p95_ms": _ms(bare_p95),
         "ratio_p50": round(app_p50 / bare_p50, 1),
         "ratio_p95": round(app_p95 / bare_p95, 1),
+        "server_p50_ms": _ms(percentile(server_ms, 50)),
+        "server_p95_ms": _ms(percentile(server_ms, 95)),
+        "server_cpu_p50_ms": _ms(percentile(server_cpu_ms, 50)),
+        "server_cpu_p95_ms": _ms(percentile(server_cpu_ms, 95)),
         "local_short_answers": short_answers,  # 0: every query filled its 10 locally
         "local_upstream_requests": local_upstream,  # 0: no local hit asked AniList
     }

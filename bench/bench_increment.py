@@ -1,5 +1,6 @@
 """What one click on + costs the server, on a library of 5,000 AniList titles of a
-user linked to AniList (so every +1 also queues a push).
+user linked to AniList (so every +1 also queues a push): the row from the page (htmx,
+session cookie and CSRF) and the item from the JSON API (bearer JWT).
 
 Two floors are taken in the same run, under the same server (werkzeug, threaded,
 127.0.0.1), asked the same way (a ``requests`` session with htmx and CSRF headers):
@@ -192,6 +193,23 @@ def _increment(base: str, app: Flask, timed: Timed) -> dict[str, float]:
     return {**measured, "statements_per_request": statements[0] / len(timed.seconds)}
 
 
+def _increment_json(base: str, app: Flask, timed: Timed) -> dict[str, float]:
+    """The same click from a script: ``POST /api/library/items/<id>/increment`` with a
+    bearer JWT, answered with the item as JSON."""
+    chosen = _item_ids(app)
+    session = requests.Session()
+    answer = session.post(f"{base}/api/auth/token", data={"username": USERNAME,
+                                                          "password": PASSWORD})  # fmt: skip
+    session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    def click(n: int) -> requests.Response:
+        return session.post(f"{base}/api/library/items/{chosen[n]}/increment", json={"by": 1})
+
+    with counting(app) as statements:
+        measured = _measure(timed, click)
+    return {**measured, "statements_per_request": statements[0] / len(timed.seconds)}
+
+
 @contextmanager
 def counting(app: Flask) -> Iterator[list[int]]:
     """Statements the app runs inside the block, in ``[0]``; requests timed from now."""
@@ -265,6 +283,7 @@ def run() -> dict[str, Any]:
         app.wsgi_app = timed
         with serving(app) as base:
             increment = _increment(base, app, timed)
+            increment_json = _increment_json(base, app, timed)
         durable = _durable_write(app)
         with app.app_context():
             db.engine.dispose()
@@ -276,6 +295,7 @@ def run() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "cpu": _cpu(),
         **{f"increment_{key}": value for key, value in increment.items()},
+        **{f"increment_json_{key}": value for key, value in increment_json.items()},
         **{f"durable_write_{key}": value for key, value in durable.items()},
         **{f"bare_flask_{key}": value for key, value in baseline.items()},
         "server_median_vs_bare": increment["server_median_ms"] / baseline["server_median_ms"],
@@ -283,4 +303,8 @@ def run() -> dict[str, Any]:
         "worker_cpu_median_vs_durable": increment["worker_cpu_median_ms"]
         / durable["worker_cpu_median_ms"],
         "throughput_vs_durable": increment["throughput_per_s"] / durable["throughput_per_s"],
+        "json_worker_cpu_median_vs_durable": increment_json["worker_cpu_median_ms"]
+        / durable["worker_cpu_median_ms"],
+        "json_throughput_vs_durable": increment_json["throughput_per_s"]
+        / durable["throughput_per_s"],
     }

@@ -247,6 +247,47 @@ class EditedItemSchema(ItemSchema):
         return super().get_attribute(obj["item"], attr, default)
 
 
+def item_json(item) -> dict:
+    """``ItemSchema().dump(item)``, built by hand for the answers a click waits for (the
+    +1): the same keys and values at a small part of the cost. ``ItemSchema`` still
+    documents the answer, and a test holds the two equal for every kind of item."""
+    sync = item.sync
+    return {
+        "id": item.id,
+        "title": item.title,
+        "type": item.media_type,
+        "source": item.source,
+        "status": item.status,
+        "progress": item.progress,
+        "max_progress": item.max_progress,
+        "progress_volumes": item.progress_volumes,
+        "score": item.score,
+        "notes": item.notes,
+        "repeat": item.repeat,
+        "private": item.private,
+        "cover_url": item.display_cover,
+        "format": item.format,
+        "site_url": item.site_url,
+        "anilist_id": item.anilist_id,
+        "mangadex_id": item.mangadex_id,
+        "mal_id": item.mal_id,
+        "started_on": item.started_on,
+        "completed_on": item.completed_on,
+        "created_at": _iso(item.created_at),
+        "updated_at": _iso(item.updated_at),
+        "sync": {
+            "state": sync["state"],
+            "synced_at": _iso(sync["synced_at"]),
+            "last_error": sync["last_error"],
+        },
+        "custom_lists": None if item.custom_lists is None else list(item.custom_lists),
+    }
+
+
+def _iso(moment):
+    return None if moment is None else moment.isoformat()
+
+
 class ExportQuerySchema(Schema):
     format = fields.String(
         load_default="json",
@@ -725,6 +766,19 @@ class SearchAnswerSchema(Schema):
         metadata={"description": "When each remote source last answered (null: not since "
                   "the server started); with `not_asked`, how fresh the local answer is."},
     )  # fmt: skip
+
+
+def search_answer_json(answer) -> dict:
+    """``SearchAnswerSchema().dump(answer)`` built by hand for autocomplete, which answers
+    each keystroke: the suggestions are plain dicts of the documented fields already. A
+    test holds the two equal."""
+    return {
+        "results": answer.results,
+        "sources": answer.sources,
+        "sources_last_ok_at": {
+            name: _iso(moment) for name, moment in answer.sources_last_ok_at.items()
+        },
+    }
 
 
 class SourceSchema(Schema):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import g, jsonify, request, url_for
 from flask.views import MethodView
 
 from tracker import preferences
@@ -20,6 +20,7 @@ from tracker.schemas import (
     ResolveSchema,
     SummarySchema,
     UpNextSchema,
+    item_json,
 )
 from tracker.services import history, library, relations, upnext
 
@@ -96,11 +97,14 @@ def increment(body, item_id):
 
     The body is optional: none means `{"by": 1}`.
     """
-    return _with_sequel(
-        library.increment_progress(
-            g.user.id, item_id, body["by"], g.origin, linked=g.user.anilist_linked
-        )
+    done = library.increment_progress(
+        g.user.id, item_id, body["by"], g.origin, linked=g.user.anilist_linked
     )
+    # What EditedItemSchema says, without dumping through it (the answer a click waits for).
+    answer = item_json(done.item)
+    if sequel := _sequel_of(done):
+        answer["sequel"] = sequel
+    return jsonify(answer)
 
 
 @bp.route("/items/<id:item_id>/refresh", methods=["POST"])
@@ -152,13 +156,18 @@ def summary():
 
 
 def _with_sequel(change: library.Change) -> dict:
-    """The item, and the sequel to add next when the change completed it (no statement
+    """The item, and the sequel to add next when the change completed it."""
+    return {"item": change.item, "sequel": _sequel_of(change)}
+
+
+def _sequel_of(change: library.Change) -> dict | None:
+    """The sequel to add next when the change completed the title (no statement
     otherwise)."""
     sequels = relations.sequel_after(change)
     if not sequels:
-        return {"item": change.item, "sequel": None}
+        return None
     language = preferences.read(g.user.preferences).title_language
-    return {"item": change.item, "sequel": relations.sequel_summary(sequels[0], language)}
+    return relations.sequel_summary(sequels[0], language)
 
 
 @bp.route("/next")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import g
+from flask import g, jsonify
 
 from tracker.api.access import authenticate
 from tracker.api.docs import AUTHENTICATED, ApiBlueprint
@@ -11,6 +11,7 @@ from tracker.schemas import (
     SearchQuerySchema,
     SourceListSchema,
     SourceQuerySchema,
+    search_answer_json,
 )
 from tracker.services import catalog
 
@@ -47,7 +48,8 @@ def search(query):
 @bp.errors(*AUTHENTICATED)
 def autocomplete(query):
     """Fast suggestions: local catalogue first, AniList only on a miss."""
-    return catalog.autocomplete(g.user.id, query["q"], query.get("type"))
+    answer = catalog.autocomplete(g.user.id, query["q"], query.get("type"))
+    return jsonify(search_answer_json(answer))  # what SearchAnswerSchema says, built by hand
 
 
 @bp.route("/max")

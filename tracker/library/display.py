@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from tracker import preferences, scores
 from tracker.models import MEDIA_TYPES, STATUSES, LibraryItem, MediaType
@@ -52,6 +52,13 @@ def status_label(status: str, media_type: str | None = None) -> str:
     if media_type == MediaType.MANGA:
         return manga
     return anime if anime == manga else f"{anime} / {manga}"
+
+
+# (status, label) in that order, for each type (None: both words), as a status menu lists them.
+STATUS_OPTIONS = {
+    media_type: tuple((status, status_label(status, media_type)) for status in STATUS_ORDER)
+    for media_type in (*MEDIA_TYPES, None)
+}
 
 
 def type_label(media_type: str | None) -> str:
@@ -225,6 +232,22 @@ def conflict_resolution(conflict: ConflictView) -> str:
     return f"Resolved: you chose {side} instead."
 
 
+class Macros:
+    """A template's macros for any template to call as ``name.macro(...)``.
+
+    ``{% from … import … %}`` makes the imported template again on every render, and
+    every row of a list is a render: this makes it once (Jinja's ``Template.module``,
+    remade only when the template itself is reloaded). The macros see the globals
+    (``url_for``, the helpers below), not a caller's variables: they take what they
+    show as arguments."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(current_app.jinja_env.get_template(self.template).module, name)
+
+
 def register_template_helpers(bp: Blueprint) -> None:
     helpers = (status_label, type_label, format_label, field_label, shown, shown_value,
                conflict_summary, conflict_resolution, keep_label, health_badge,
@@ -234,9 +257,12 @@ def register_template_helpers(bp: Blueprint) -> None:
         bp.add_app_template_global(helper)
     bp.add_app_template_global(preferences.current, "current_preferences")
     bp.add_app_template_global(STATUS_ORDER, "STATUS_ORDER")
+    bp.add_app_template_global(STATUS_OPTIONS, "STATUS_OPTIONS")
     bp.add_app_template_global(MEDIA_TYPES, "MEDIA_TYPES")
     bp.add_app_template_global(SORT_CHOICES, "SORT_CHOICES")
     bp.add_app_template_global(SOURCE_NAMES, "SOURCE_NAMES")
     bp.add_app_template_global(SYNC_BADGES, "SYNC_BADGES")
     bp.add_app_template_global(SIDE_NAMES, "SIDE_NAMES")
     bp.add_app_template_global(USE_SIDE, "USE_SIDE")
+    bp.add_app_template_global(Macros("partials/_macros.html"), "ui")
+    bp.add_app_template_global(Macros("library/partials/_controls.html"), "controls")

@@ -56,6 +56,7 @@ GONE = "This item no longer exists in your library (removed in another tab?)."
 # Fired with a change that moves the counts; the summary above the list refreshes itself.
 COUNTS_CHANGED = "library-changed"
 DEFAULT_QUERY = ItemQuerySchema().load({})
+INCREMENT = IncrementSchema()  # one schema for every +1: it keeps no state between loads
 bp.add_app_template_global(DEFAULT_QUERY["per_page"], "DEFAULT_PER_PAGE")
 bp.add_app_template_global(catalog.MAX_QUERY, "MAX_SEARCH")
 
@@ -284,7 +285,7 @@ def sync_state(item_id: int):
 @login_required
 def increment(item_id: int):
     def change() -> library.Change:
-        by = load_form(IncrementSchema(), request.form)["by"]
+        by = load_form(INCREMENT, request.form)["by"]
         return library.increment_progress(
             current_user.id, item_id, by, Origin.WEB, linked=current_user.anilist_linked
         )

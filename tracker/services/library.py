@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import manager_of_class, set_committed_value
 
 from tracker.extensions import db
 from tracker.models import (
@@ -382,14 +382,33 @@ def _status_rules_sql(progress, limit, *, moved: bool) -> dict[str, Any]:
 
 def _item_from_row(row) -> LibraryItem:
     """The item as the update returned it, built outside the session: nothing about it
-    is loaded again, before or after the commit."""
-    values = row._mapping
-    item = LibraryItem(**{column.key: values[column.name] for column in _items.c})
+    is loaded again, before or after the commit.
+
+    Its values go straight into the new instances' state, as the ORM's own loader puts
+    them (no attribute events, no history): the item is a plain ``LibraryItem`` with its
+    catalogue entry and queued push, at a small part of what constructing it costs."""
+    item = _blank_item()
+    item.__dict__.update(zip(_ITEM_KEYS, row[:_MEDIA_AT], strict=True))
+    media = None
     if item.media_id is not None:
-        item.media = Media(**{c.key: values[f"media__{c.name}"] for c in _media.c})
-    outbox_row = SyncOutbox(item_id=item.id, last_error=values["outbox_error"])
-    set_committed_value(item, "outbox", outbox_row if values["outbox_id"] else None)
+        media = _blank_media()
+        media.__dict__.update(zip(_MEDIA_KEYS, row[_MEDIA_AT:_OUTBOX_AT], strict=True))
+    outbox_row = None
+    if row[_OUTBOX_AT] is not None:
+        outbox_row = _blank_outbox()
+        outbox_row.__dict__.update(item_id=item.id, last_error=row[_OUTBOX_AT + 1])
+    item.__dict__.update(media=media, outbox=outbox_row)
     return item
+
+
+# Where each part of the step's RETURNING row starts (``_step_statement``'s order).
+_ITEM_KEYS = tuple(column.key for column in _items.c)
+_MEDIA_KEYS = tuple(column.key for column in _media.c)
+_MEDIA_AT = len(_ITEM_KEYS)
+_OUTBOX_AT = _MEDIA_AT + len(_MEDIA_KEYS)
+_blank_item = manager_of_class(LibraryItem).new_instance
+_blank_media = manager_of_class(Media).new_instance
+_blank_outbox = manager_of_class(SyncOutbox).new_instance
 
 
 def _refuse_step(user_id: int, item_id: int, by: int) -> None:
