@@ -30,6 +30,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event, insert, select
 
+from bench.bench_catalog import CONFIG
 from bench.serve import percentile, serve
 from tracker import create_app
 from tracker.extensions import db
@@ -42,15 +43,6 @@ WEEKS = 13
 ROUNDS = int(os.environ.get("BENCH_CALENDAR_ROUNDS", "8"))
 WARMUP = 2
 USERNAME, PASSWORD = "bench", "bench-password"
-CONFIG = {
-    "ENV": "testing",
-    "TESTING": True,
-    "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-hs256",
-    "ENCRYPTION_KEY": "ZmFrZS1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=",
-    "RATELIMIT_ENABLED": False,
-    "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
-    "DEMO_USER": False,
-}
 
 
 def _app(database: Path) -> tuple[Flask, str]:
