@@ -258,7 +258,7 @@ def test_pg_dump_gets_the_password_in_its_environment_only(tmp_path, monkeypatch
 
     monkeypatch.setattr("tracker.backups.subprocess.run", run)
     monkeypatch.setattr("tracker.backups.shutil.which", lambda _name: "/usr/bin/pg_dump")
-    monkeypatch.setattr("tracker.backups.schema_revision", lambda _engine: "0017")
+    monkeypatch.setattr("tracker.backups.schema_revision", lambda _engine: "0012")
     app = make_app(PG_URL)
     result = app.test_cli_runner().invoke(args=["tracker", "backup", str(tmp_path / "t.dump")])
     assert result.exit_code == 0, result.output

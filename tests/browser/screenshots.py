@@ -103,7 +103,7 @@ def seed(app) -> int:
 
 
 # title, progress, catalogue status, total, (first episode's airing, in days from now), colours
-AIRING = [
+UPNEXT_AIRING = [
     ("Kaiju No. 8", 3, "releasing", 12, -34.9, ("#d1495b", "#edae49")),
     ("Dandadan", 6, "releasing", 12, -39.0, ("#00798c", "#a8dadc")),
     ("The Summer Hikaru Died", 2, "finished", 12, None, ("#30638e", "#d1e3dd")),
@@ -114,7 +114,7 @@ def seed_airing(user_id: int) -> None:
     """Anime with AniList airing data, for up next: one with new episodes out, one
     caught up and waiting, one finished."""
     now = utcnow()
-    for n, (title, progress, status, total, first, colours) in enumerate(AIRING):
+    for n, (title, progress, status, total, first, colours) in enumerate(UPNEXT_AIRING):
         media_id = db.session.execute(insert(Media).values(
             source="anilist", external_id=str(990_000 + n), anilist_id=990_000 + n,
             media_type="anime", title_preferred=title, title_romaji=title, synonyms=[],
@@ -140,7 +140,7 @@ def log_in(page) -> None:
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Up next")).to_be_visible()  # "/" opens on it
     page.goto("/library")
-    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO) + len(AIRING))
+    expect(page.locator("#rows tr[data-item-row]")).to_have_count(len(DEMO) + len(UPNEXT_AIRING))
     page.wait_for_load_state("load")
 
 
@@ -251,13 +251,12 @@ def sequel_shots(app, browser, base: str, scheme: str, item_id: int) -> None:
     page.get_by_label("Username").fill(READER)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.locator(f"#item-{item_id}")).to_be_visible()
-    page.wait_for_load_state("load")
+    expect(page.get_by_role("button", name=re.compile("^Log out"))).to_be_visible()
     page.goto(f"/items/{item_id}")
     related = page.locator("#related")
     expect(related.get_by_role("heading", name="Sequel")).to_be_visible()
     shoot(related, f"item-related-{scheme}.png")
-    page.goto("/")
+    page.goto("/library")
     page.wait_for_load_state("load")
     page.locator(f"#increment-{item_id}").click()
     offer = page.locator("#toasts").get_by_role("button", name=re.compile("Season 2 to planning"))
@@ -315,7 +314,7 @@ def shoot_calendar(browser, base: str) -> None:
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state("load")
         page.goto("/calendar")
-        expect(page.locator("li.episode")).to_have_count(5)
+        expect(page.locator("li.episode")).not_to_have_count(0)  # up next's titles air too
         shoot(page, f"calendar-{scheme}.png", full_page=True)
         context.close()
 

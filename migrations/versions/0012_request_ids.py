@@ -3,7 +3,7 @@
 A job and a pending push keep the id of the request that queued them
 (``X-Request-ID``), so the worker logs under it while it does that work.
 
-Revision ID: 0017
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 05:00:00
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
+revision = '0012'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
