@@ -184,13 +184,37 @@ def test_a_card_plus_one_on_another_persons_item_is_404(app, htmx, other_api):
 def test_the_api_answers_with_the_documented_shape(app, api):
     add(app, title="Weekly", progress=1, media_status="releasing", schedule=[(3, DAY)])
     body = board(api)
-    assert set(body) == {"ready", "waiting", "library_size", "in_progress", "airing_as_of",
-                         "airing_data_old"}  # fmt: skip
+    assert set(body) == {"ready", "waiting", "more_ready", "more_waiting", "library_size",
+                         "in_progress", "airing_as_of", "airing_data_old"}  # fmt: skip
     assert set(body["ready"][0]) == {
         "item_id", "title", "type", "status", "progress", "total", "released", "available",
         "latest_release_at", "next_episode", "next_airing_at", "cover_url", "format",
     }  # fmt: skip
     assert (body["library_size"], body["in_progress"], body["airing_data_old"]) == (1, 1, False)
+
+
+def test_the_api_answers_at_most_limit_titles_a_section_and_counts_the_rest(app, api):
+    for n in range(4):
+        add(app, title=f"Ready {n}", progress=1, media_status="finished", episodes=12)
+    for n in range(3):
+        add(app, title=f"Waiting {n}", progress=2, media_status="releasing",
+            schedule=[(3, (n + 1) * DAY)])  # fmt: skip
+    everything = board(api)
+    assert (len(everything["ready"]), len(everything["waiting"])) == (4, 3)
+    assert (everything["more_ready"], everything["more_waiting"]) == (0, 0)
+    response = api.get("/api/library/next?limit=2")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert titles(body["ready"]) == titles(everything["ready"])[:2]
+    assert titles(body["waiting"]) == titles(everything["waiting"])[:2]
+    assert (body["more_ready"], body["more_waiting"], body["in_progress"]) == (2, 1, 7)
+
+
+@pytest.mark.parametrize("limit", ["0", "201", "-1", "two", "1.5"])
+def test_a_limit_out_of_range_is_a_422(api, limit):
+    response = api.get(f"/api/library/next?limit={limit}")
+    assert response.status_code == 422
+    assert "limit" in response.get_json()["error"]["fields"]
 
 
 def test_the_api_is_in_the_openapi_document(app, client):

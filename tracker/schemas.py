@@ -327,6 +327,15 @@ class NextEntrySchema(Schema):
     format = fields.String(allow_none=True)
 
 
+class UpNextQuerySchema(Schema):
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": "Titles at most in each of `ready` and `waiting` "
+                  "(`more_ready` and `more_waiting` count the rest)"},
+    )  # fmt: skip
+
+
 class UpNextSchema(Schema):
     ready = fields.List(
         fields.Nested(NextEntrySchema),
@@ -337,6 +346,8 @@ class UpNextSchema(Schema):
         fields.Nested(NextEntrySchema),
         metadata={"description": "Caught up: the soonest next episode first"},
     )
+    more_ready = fields.Integer(metadata={"description": "Ready titles beyond `limit`"})
+    more_waiting = fields.Integer(metadata={"description": "Waiting titles beyond `limit`"})
     library_size = fields.Integer()
     in_progress = fields.Integer()
     airing_as_of = fields.DateTime(

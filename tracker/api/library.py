@@ -19,6 +19,7 @@ from tracker.schemas import (
     ResolvedSchema,
     ResolveSchema,
     SummarySchema,
+    UpNextQuerySchema,
     UpNextSchema,
     item_json,
 )
@@ -171,13 +172,14 @@ def _sequel_of(change: library.Change) -> dict | None:
 
 
 @bp.route("/next")
+@bp.arguments(UpNextQuerySchema, location="query")
 @bp.response(200, UpNextSchema)
-@bp.errors(*AUTHENTICATED)
-def next_up():
+@bp.errors(*AUTHENTICATED, 422)
+def next_up(query):
     """What to watch or read next: your current and repeating titles with something out
     beyond your progress, and those you are caught up with."""
     language = preferences.read(g.user.preferences).title_language
-    return upnext.up_next(g.user.id, language=language, limit=None).as_dict()
+    return upnext.up_next(g.user.id, language=language, limit=query["limit"]).as_dict()
 
 
 def _paging_headers(

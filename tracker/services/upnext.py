@@ -86,6 +86,8 @@ class UpNext:
         return {
             "ready": self.ready,
             "waiting": self.waiting,
+            "more_ready": self.more_ready,
+            "more_waiting": self.more_waiting,
             "library_size": self.library_size,
             "in_progress": self.in_progress,
             "airing_as_of": self.airing_as_of,
