@@ -16,7 +16,8 @@ from sqlalchemy import event, insert, select
 
 from tests.conftest import ApiClient
 from tracker.extensions import db
-from tracker.models import AniListAccount, LibraryItem, Media, SyncOutbox, User, utcnow
+from tracker.models import AniListAccount, LibraryItem, Media, Origin, SyncOutbox, User, utcnow
+from tracker.services import library, outbox
 
 PLUS_ONE_LIMIT = 4
 
@@ -162,3 +163,26 @@ def test_a_fifty_row_page_is_at_most_30_kb_compressed(app, htmx):
     response = htmx.browser.client.get("/?per_page=50", headers={"Accept-Encoding": "gzip"})
     assert gzip.decompress(response.data).decode().count('class="item-row') == 50
     assert len(response.data) <= 30 * 1024
+
+
+def test_a_plus_one_and_its_queued_push_commit_together_or_not_at_all(
+    app, web_and_api, monkeypatch
+):
+    # On SQLite the +1 (a statement starting with WITH) once committed on its own: a
+    # reader saw the new progress beside the old push, and a failure here kept the step
+    # without its history and push.
+    item_id = fill_library(app, "alice", 1, linked=True)
+
+    def queue_down(*_args, **_kwargs):
+        raise RuntimeError("queueing the push failed")
+
+    monkeypatch.setattr(outbox, "note_change", queue_down)
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "alice"))
+        with pytest.raises(RuntimeError):
+            library.increment_progress(user_id, item_id, 1, Origin.WEB, linked=True)
+        db.session.rollback()
+        db.session.remove()
+    with app.app_context():
+        assert db.session.get(LibraryItem, item_id).progress == 1
+        assert db.session.scalar(select(SyncOutbox.id)) is None

@@ -282,6 +282,7 @@ def increment_progress(
     statement = _step_statement(db.engine.dialect.name, (by > 0) - (by < 0), origin in USER_ORIGINS)
     params = {"step_item": item_id, "step_user": user_id, "by": by, "now": utcnow(),
               "today": datetime.now(UTC).date().isoformat()}  # fmt: skip
+    _begin_on_sqlite()
     row = db.session.execute(statement, params).one_or_none()
     if row is None:
         db.session.rollback()
@@ -293,6 +294,23 @@ def increment_progress(
         set_committed_value(item, "outbox", SyncOutbox(item_id=item.id))  # pending now
     db.session.commit()
     return Change(item, diff)
+
+
+def _begin_on_sqlite() -> None:
+    """Open the transaction the +1 runs in, on SQLite.
+
+    Python's sqlite3 begins a transaction by itself only before a statement that starts
+    with INSERT, UPDATE, DELETE or REPLACE. The +1 starts with ``WITH old AS …``, so
+    without this it would commit on its own, before its history row and its queued
+    push: a reader could see the new progress beside the old push (the worker sent one
+    state twice under ``make load``), and a crash in between would lose the push."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if not driver.in_transaction:
+        # On the driver's connection: transaction control, not a statement of the +1.
+        driver.execute("BEGIN")
 
 
 @functools.cache
