@@ -15,12 +15,9 @@ one after another, interleaved page by page, so load on the machine falls on all
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,10 +25,11 @@ from typing import Any
 import requests
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from bench.bench_catalog import CONFIG
-from bench.serve import percentile, serve
+from bench.bench_increment import logged_in
+from bench.serve import percentile, serve, statements_counted
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import AiringEpisode, LibraryItem, Media, utcnow
@@ -79,35 +77,8 @@ def _app(database: Path) -> tuple[Flask, str]:
     return app, f"/calendar/{secret}.ics"
 
 
-def _logged_in(base: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    answer = session.post(
-        f"{base}/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token}
-    )
-    assert answer.ok and "Log out" in answer.text, "login failed"  # on up next or the library
-    return session
-
-
-@contextmanager
-def _counting(app: Flask) -> Iterator[list[int]]:
-    count = [0]
-
-    def one(*_args: Any) -> None:
-        count[0] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", one)
-    try:
-        yield count
-    finally:
-        event.remove(engine, "before_cursor_execute", one)
-
-
 def _measure(app: Flask, base: str, pages: dict[str, str]) -> dict[str, Any]:
-    session = _logged_in(base)
+    session, _token = logged_in(base)
     feed = requests.Session()  # a calendar app: no cookie
     times: dict[str, list[float]] = {name: [] for name in pages}
     statements: dict[str, int] = {}
@@ -115,7 +86,7 @@ def _measure(app: Flask, base: str, pages: dict[str, str]) -> dict[str, Any]:
     for round_number in range(WARMUP + ROUNDS):
         for name, path in pages.items():  # interleaved: load falls on every page alike
             asker = feed if name == "feed" else session
-            with _counting(app) as count:
+            with statements_counted(app) as count:
                 started = time.perf_counter()
                 answer = asker.get(f"{base}{path}")
                 elapsed = time.perf_counter() - started

@@ -30,9 +30,9 @@ from typing import Any
 import requests
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
-from bench.serve import percentile, serve
+from bench.serve import percentile, serve, statements_counted
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import AniListAccount, LibraryItem, Media, utcnow
@@ -100,7 +100,7 @@ def _tracker_app(database: Path) -> Flask:
     return app
 
 
-def _logged_in(base: str) -> tuple[requests.Session, str]:
+def logged_in(base: str) -> tuple[requests.Session, str]:
     session = requests.Session()
     page = session.get(f"{base}/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -181,7 +181,7 @@ def _item_ids(app: Flask) -> list[int]:
 
 def _increment(base: str, app: Flask, timed: Timed) -> dict[str, float]:
     chosen = _item_ids(app)
-    session, token = _logged_in(base)
+    session, token = logged_in(base)
 
     def click(n: int) -> requests.Response:
         item_id = chosen[n]
@@ -213,20 +213,10 @@ def _increment_json(base: str, app: Flask, timed: Timed) -> dict[str, float]:
 @contextmanager
 def counting(app: Flask) -> Iterator[list[int]]:
     """Statements the app runs inside the block, in ``[0]``; requests timed from now."""
-    count = [0]
-
-    def one(*_args: Any) -> None:
-        count[0] += 1
-
-    with app.app_context():
-        engine = db.engine
     app.wsgi_app.seconds.clear()
     app.wsgi_app.cpu_seconds.clear()
-    event.listen(engine, "before_cursor_execute", one)
-    try:
+    with statements_counted(app) as count:
         yield count
-    finally:
-        event.remove(engine, "before_cursor_execute", one)
 
 
 def _durable_write(app: Flask) -> dict[str, float]:

@@ -12,7 +12,6 @@ server time measured around the WSGI call.
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import tempfile
 from datetime import timedelta
@@ -22,10 +21,10 @@ from typing import Any
 import requests
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
-from bench.bench_increment import Timed, serving
-from bench.serve import percentile
+from bench.bench_increment import Timed, logged_in, serving
+from bench.serve import percentile, statements_counted
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import AiringEpisode, LibraryItem, Media, utcnow
@@ -79,33 +78,14 @@ def _app(database: Path) -> Flask:
     return app
 
 
-def _session(base: str) -> requests.Session:
-    session = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text)
-    answer = session.post(f"{base}/login", data={"username": USERNAME, "password": PASSWORD,
-                                                 "csrf_token": token.group(1)})  # fmt: skip
-    assert answer.ok and "Up next" in answer.text, "login failed (or / did not open on up next)"
-    return session
-
-
 def _measure(app: Flask, timed: Timed, session: requests.Session, url: str) -> dict[str, float]:
-    statements = [0]
-
-    def one(*_args: Any) -> None:
-        statements[0] += 1
-
-    with app.app_context():
-        engine = db.engine
     for _ in range(WARMUP):
         assert session.get(url).status_code == 200
     timed.seconds.clear()
-    event.listen(engine, "before_cursor_execute", one)
-    try:
+    with statements_counted(app) as statements:
         for _ in range(REQUESTS):
             response = session.get(url)
             assert response.status_code == 200, response.text[:200]
-    finally:
-        event.remove(engine, "before_cursor_execute", one)
     milliseconds = [s * 1000 for s in timed.seconds]
     return {
         "server_median_ms": statistics.median(milliseconds),
@@ -121,7 +101,9 @@ def run() -> dict[str, Any]:
         timed = Timed(app.wsgi_app)
         app.wsgi_app = timed
         with serving(app) as base:
-            session = _session(base)
+            session, _token = logged_in(base)
+            opened = session.get(base + "/").text
+            assert "Up next" in opened, "/ did not open on up next"
             figures = {name: _measure(app, timed, session, base + path)
                        for name, path in PAGES.items()}  # fmt: skip
         with app.app_context():

@@ -20,7 +20,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
-from bench.bench_increment import Timed, _cpu, _logged_in, counting, serving
+from bench.bench_increment import Timed, _cpu, counting, logged_in, serving
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import ItemEvent, LibraryItem, Media, utcnow
@@ -89,7 +89,7 @@ def run() -> dict[str, Any]:
         timed = Timed(app.wsgi_app)
         app.wsgi_app = timed
         with serving(app) as base:
-            session, _token = _logged_in(base)
+            session, _token = logged_in(base)
             library = _page(app, timed, session, f"{base}/")
             stats = _page(app, timed, session, f"{base}/stats")
         with app.app_context():

@@ -5,10 +5,15 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import event
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from tracker.extensions import db
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -45,3 +50,20 @@ def percentile(samples: Sequence[float], p: float) -> float:
     ordered = sorted(samples)
     rank = max(1, math.ceil(p / 100.0 * len(ordered)))
     return ordered[rank - 1]
+
+
+@contextmanager
+def statements_counted(app: Flask) -> Iterator[list[int]]:
+    """How many statements the app's engine runs inside the block, in ``[0]``."""
+    count = [0]
+
+    def one(*_args: Any) -> None:
+        count[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", one)
+    try:
+        yield count
+    finally:
+        event.remove(engine, "before_cursor_execute", one)
