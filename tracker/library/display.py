@@ -12,7 +12,7 @@ from tracker.models import MEDIA_TYPES, STATUSES, LibraryItem, MediaType
 from tracker.preferences import LIST_SORTS, local_time
 from tracker.services.catalog import title_in
 from tracker.services.history import ConflictView
-from tracker.services.library import unit_for
+from tracker.services.library import Change, unit_for
 
 # "current" and "repeating" read differently for anime and manga (DESIGN §3).
 _STATUS_WORDS: dict[str, tuple[str, str]] = {
@@ -100,6 +100,20 @@ def shown_value(field: str, value: Any, media_type: str | None = None) -> str:
     if field == "score" and isinstance(value, int) and not isinstance(value, bool):
         return score_label(value)
     return shown(value)
+
+
+def change_message(change: Change, title: str, *, still: bool = False) -> str:
+    """What a toast says a change did: "Frieren: episode 28 of 28, now Completed";
+    ``still``: a paused or dropped title reached its end and keeps its status."""
+    item, parts = change.item, []
+    if "progress" in change.changes:
+        total = f" of {item.max_progress}" if item.max_progress is not None else ""
+        parts.append(f"{unit_for(item.media_type)} {item.progress}{total}")
+    if "status" in change.changes:
+        parts.append(f"now {status_label(item.status, item.media_type)}")
+    if still:
+        parts.append(f"still {status_label(item.status, item.media_type)}")
+    return f"{title}: {', '.join(parts)}" if parts else f"Saved {title}"
 
 
 def item_title(item: LibraryItem) -> str:

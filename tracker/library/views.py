@@ -394,17 +394,7 @@ def _gone_row(item_id: int) -> Response:
 
 
 def _row_message(done: library.Change) -> str:
-    item = done.item
-    parts = []
-    if "progress" in done.changes:
-        unit = library.unit_for(item.media_type)
-        total = f" of {item.max_progress}" if item.max_progress is not None else ""
-        parts.append(f"{unit} {item.progress}{total}")
-    if "status" in done.changes:
-        parts.append(f"now {display.status_label(item.status, item.media_type)}")
-    if _asks_to_complete(done):
-        parts.append(f"still {display.status_label(item.status, item.media_type)}")
-    return f"{item.title}: {', '.join(parts)}" if parts else f"Saved {item.title}"
+    return display.change_message(done, done.item.title, still=_asks_to_complete(done))
 
 
 def _asks_to_complete(done: library.Change) -> bool:

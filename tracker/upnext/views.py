@@ -28,7 +28,7 @@ from tracker.htmx import is_htmx, render, toast, toast_action
 from tracker.library import display
 from tracker.models import Status
 from tracker.schemas import ItemEditSchema, first_messages, load_form
-from tracker.services import library, upnext
+from tracker.services import upnext
 from tracker.services.errors import NotFound, ServiceError
 
 bp = Blueprint("upnext", __name__)
@@ -101,15 +101,8 @@ def _answer(done: upnext.Watched, *, undo: bool) -> Response:
 
 
 def _message(done: upnext.Watched) -> str:
-    item, changes = done.change.item, done.change.changes
-    title = done.entry.title if done.entry is not None else display.item_title(item)
-    parts = []
-    if "progress" in changes:
-        total = f" of {item.max_progress}" if item.max_progress is not None else ""
-        parts.append(f"{library.unit_for(item.media_type)} {item.progress}{total}")
-    if "status" in changes:
-        parts.append(f"now {display.status_label(item.status, item.media_type)}")
-    return f"{title}: {', '.join(parts)}" if parts else f"Saved {title}"
+    title = done.entry.title if done.entry is not None else display.item_title(done.change.item)
+    return display.change_message(done.change, title)
 
 
 def _gone(item_id: int) -> Response:
