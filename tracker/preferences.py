@@ -79,19 +79,12 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def current() -> Preferences:
-    """The signed-in person's preferences, read once per request.
-
-    Read before anything commits (``read_early``): a commit expires the user row, and
-    reading it again afterwards would cost a query."""
+    """The signed-in person's preferences, read once per request from the user row the
+    request loaded (a commit does not expire it: it is kept outside the session)."""
     if "preferences" not in g:
         user = current_user
         g.preferences = read(user.preferences) if user and user.is_authenticated else DEFAULTS
     return g.preferences
-
-
-def read_early() -> None:
-    """A blueprint's ``before_request``: the preferences, while the user row is fresh."""
-    current()
 
 
 def local_time(moment: datetime | None) -> str:

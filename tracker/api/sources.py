@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
+from tracker import preferences
 from tracker.api.access import authenticate
 from tracker.api.docs import AUTHENTICATED, ApiBlueprint
 from tracker.schemas import (
@@ -39,7 +40,8 @@ def sources():
 @bp.errors(*AUTHENTICATED)
 def search(query):
     """Full search: local catalogue plus every remote source (or only `source`)."""
-    return catalog.search(g.user.id, query["q"], query.get("type"), query.get("source"))
+    return catalog.search(g.user.id, query["q"], query.get("type"), query.get("source"),
+                          language=_title_language())  # fmt: skip
 
 
 @bp.route("/autocomplete")
@@ -48,7 +50,8 @@ def search(query):
 @bp.errors(*AUTHENTICATED)
 def autocomplete(query):
     """Fast suggestions: local catalogue first, AniList only on a miss."""
-    answer = catalog.autocomplete(g.user.id, query["q"], query.get("type"))
+    answer = catalog.autocomplete(g.user.id, query["q"], query.get("type"),
+                                  language=_title_language())  # fmt: skip
     return jsonify(search_answer_json(answer))  # what SearchAnswerSchema says, built by hand
 
 
@@ -67,3 +70,7 @@ def max_progress(query):
         anilist_id=query.get("anilist_id"),
         media_type=query.get("type"),
     )
+
+
+def _title_language() -> str:
+    return preferences.read(g.user.preferences).title_language

@@ -26,7 +26,6 @@ from tracker.models import utcnow
 from tracker.services import calendar
 
 bp = Blueprint("calendar", __name__)
-bp.before_request(preferences.read_early)
 
 VIEWS = ("week", "month")
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")

@@ -45,7 +45,6 @@ from tracker.upnext import views as upnext_views
 
 bp = Blueprint("library", __name__)
 display.register_template_helpers(bp)
-bp.before_request(preferences.read_early)
 
 ROW = "library/partials/_row.html"
 # Fields an Undo of a status change sets back (the status rules may have moved the others).
@@ -190,7 +189,9 @@ def suggest():
     found, notice, problem = [], None, None
     if q:  # an empty box answers an empty list, and asks nobody
         try:
-            answer = catalog.autocomplete(current_user.id, q, media_type)
+            answer = catalog.autocomplete(
+                current_user.id, q, media_type, language=preferences.current().title_language
+            )
         except Invalid as error:  # too long to search for
             problem = error.message
         else:

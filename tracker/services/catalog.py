@@ -376,8 +376,10 @@ def _title_key(media: Media) -> tuple[str, str]:
     return (media.media_type, normalise(media.title_preferred))
 
 
-def _answer(user_id: int | None, found: list[Media], sources: dict[str, str]) -> SearchAnswer:
-    language = _language(user_id)
+def _answer(
+    user_id: int | None, found: list[Media], sources: dict[str, str], language: str | None
+) -> SearchAnswer:
+    language = language or _language(user_id)
     owned = _in_library(user_id, [m.id for m in found])
     return SearchAnswer(
         results=[suggestion(m, language, m.id in owned) for m in found], sources=sources
@@ -476,6 +478,7 @@ def _search(
     source: str | None,
     interactive: bool,
     local_enough: bool,
+    language: str | None,
 ) -> SearchAnswer:
     query = check_query(query)
     if media_type is not None and media_type not in (t.value for t in MediaType):
@@ -503,22 +506,35 @@ def _search(
         found, states[name] = _remote_search(name, query, media_type, interactive=interactive)
         groups.append(found)
     found = _merge(groups)[: SUGGESTIONS * 2 if not interactive else SUGGESTIONS]
-    answer = _answer(user_id, found, states)
+    answer = _answer(user_id, found, states, language)
     answer.sources_last_ok_at = {name: health.last_ok_at(name) for name in states
                                  if name != "local"}  # fmt: skip
     return answer
 
 
-def autocomplete(user_id: int | None, query: str, media_type: str | None = None) -> SearchAnswer:
-    """Fast suggestions: the local catalogue first, AniList only on a miss, never waiting."""
-    return _search(user_id, query, media_type, source=None, interactive=True, local_enough=True)
+def autocomplete(
+    user_id: int | None, query: str, media_type: str | None = None, *, language: str | None = None
+) -> SearchAnswer:
+    """Fast suggestions: the local catalogue first, AniList only on a miss, never waiting.
+
+    ``language`` is the person's title language when the caller has it (from the user
+    row it loaded); without it, it is read from their preferences."""
+    return _search(user_id, query, media_type, source=None, interactive=True, local_enough=True,
+                   language=language)  # fmt: skip
 
 
 def search(
-    user_id: int | None, query: str, media_type: str | None = None, source: str | None = None
+    user_id: int | None,
+    query: str,
+    media_type: str | None = None,
+    source: str | None = None,
+    *,
+    language: str | None = None,
 ) -> SearchAnswer:
-    """Full search across the local catalogue and the remote sources."""
-    return _search(user_id, query, media_type, source=source, interactive=False, local_enough=False)
+    """Full search across the local catalogue and the remote sources (``language``: as
+    for ``autocomplete``)."""
+    return _search(user_id, query, media_type, source=source, interactive=False,
+                   local_enough=False, language=language)  # fmt: skip
 
 
 def source_list() -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm.base import manager_of_class
 
 from tracker.extensions import db
 from tracker.models import User, UserSession, utcnow
@@ -83,12 +84,17 @@ def load_user(identity: Identity | None) -> User | None:
     if identity is None:
         return None
     now = utcnow()
-    found = db.session.execute(
-        _lookup_statement(), {"user": identity.user_id, "session": identity.session_id, "now": now}
-    ).first()
+    found = (
+        db.session.connection()
+        .execute(
+            _lookup_statement(),
+            {"user": identity.user_id, "session": identity.session_id, "now": now},
+        )
+        .first()
+    )
     if found is None:
         return None
-    user, last_seen_at = found
+    user, last_seen_at = user_from_row(found), found[-1]
     user.session_id = identity.session_id
     if now - last_seen_at > LAST_SEEN_EVERY:
         db.session.execute(
@@ -100,11 +106,26 @@ def load_user(identity: Identity | None) -> User | None:
     return user
 
 
+def user_from_row(row) -> User:
+    """The user from a row that starts with ``USER_COLUMNS``, built outside the session
+    (as ``library._item_from_row`` builds an item): no ORM load on the way in, and a
+    commit later in the request neither expires it nor reads it again. Services change
+    users by id, in statements of their own, never through this object."""
+    user = _blank_user()
+    user.__dict__.update(zip(_USER_KEYS, row, strict=False))
+    return user
+
+
+USER_COLUMNS = (*User.__table__.c, User.anilist_linked.expression.label("anilist_linked"))
+_USER_KEYS = (*(column.key for column in User.__table__.c), "anilist_linked")
+_blank_user = manager_of_class(User).new_instance
+
+
 @functools.cache
 def _lookup_statement():
     """Built once, its values bound at execution: every request runs it."""
     return (
-        select(User, UserSession.last_seen_at)
+        select(*USER_COLUMNS, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             User.id == bindparam("user"),

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, or_, select, update
 from tracker.extensions import db
 from tracker.models import ApiToken, User, utcnow
 from tracker.services.errors import NotFound, invalid
+from tracker.services.sessions import USER_COLUMNS, user_from_row
 
 # Every personal token starts with this, so the API can tell one from a JWT at a glance
 # (and so can secret scanners).
@@ -103,12 +104,14 @@ def authenticate(plaintext: str) -> User | None:
     if not TOKEN_PATTERN.fullmatch(plaintext):
         return None
     now = utcnow()
-    found = db.session.execute(
-        _lookup_statement(), {"hash": hash_of(plaintext), "now": now}
-    ).first()
+    found = (
+        db.session.connection()
+        .execute(_lookup_statement(), {"hash": hash_of(plaintext), "now": now})
+        .first()
+    )
     if found is None:
         return None
-    user, token_id, last_used_at = found
+    user, (token_id, last_used_at) = user_from_row(found), found[-2:]
     user.session_id = None  # a personal token is no session
     user.api_token_id = token_id
     if last_used_at is None or now - last_used_at > LAST_USED_EVERY:
@@ -123,7 +126,7 @@ def _lookup_statement():
     session lookup does for a JWT)."""
     now = bindparam("now", type_=ApiToken.expires_at.type)
     return (
-        select(User, ApiToken.id, ApiToken.last_used_at)
+        select(*USER_COLUMNS, ApiToken.id, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
             ApiToken.token_hash == bindparam("hash"),

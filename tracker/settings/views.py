@@ -12,11 +12,9 @@ from collections.abc import Callable
 from flask import Blueprint, Response
 from flask_login import login_required
 
-from tracker import preferences
 from tracker.htmx import is_htmx, render
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-bp.before_request(preferences.read_early)
 PAGE = "settings/index.html"
 
 _SECTIONS: list[Callable[[], dict]] = []

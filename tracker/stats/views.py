@@ -14,7 +14,6 @@ from tracker.stats.charts import charts_for, duration_words
 from tracker.stats.schemas import StatsQuerySchema
 
 bp = Blueprint("stats", __name__)
-bp.before_request(preferences.read_early)
 
 
 @bp.get("/stats")

@@ -32,7 +32,6 @@ from tracker.services import upnext
 from tracker.services.errors import NotFound, ServiceError
 
 bp = Blueprint("upnext", __name__)
-bp.before_request(preferences.read_early)
 
 CARD = "upnext/partials/_card.html"
 GONE = "This title is no longer in your library (removed in another tab?)."
