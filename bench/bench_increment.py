@@ -2,11 +2,14 @@
 user linked to AniList (so every +1 also queues a push): the row from the page (htmx,
 session cookie and CSRF) and the item from the JSON API (bearer JWT).
 
-Two floors are taken in the same run, under the same server (werkzeug, threaded,
+Floors are taken in the same run, under the same server (werkzeug, threaded,
 127.0.0.1), asked the same way (a ``requests`` session with htmx and CSRF headers):
 a bare Flask app answering "ok", and a "one durable write" app whose route runs a
 single ``UPDATE … RETURNING`` and commit on the same database file through the same
-engine: the least a durable +1 can cost. "Server time" is measured around the WSGI
+engine: the least a durable +1 can cost. Two more are routes of the app itself that
+do nothing once the caller is let in: a signed-in browser POST (cookie session, CSRF,
+the user lookup) and a bearer-JWT POST: the least any click costs in this stack
+before it does anything. "Server time" is measured around the WSGI
 call inside the server, "worker CPU" is the handling thread's CPU time
 (``time.thread_time``), and throughput is answers per second with ``CLIENTS`` clients
 clicking at once. Figures are reported as ratios against the floors.
@@ -29,12 +32,14 @@ from typing import Any
 
 import requests
 from flask import Flask
+from flask_login import login_required
 from flask_migrate import upgrade
 from sqlalchemy import insert, select, text
 
 from bench.serve import percentile, serve, statements_counted
 from tracker import create_app
-from tracker.extensions import db
+from tracker.api import access
+from tracker.extensions import csrf, db
 from tracker.models import AniListAccount, LibraryItem, Media, utcnow
 from tracker.services import accounts
 
@@ -210,6 +215,33 @@ def _increment_json(base: str, app: Flask, timed: Timed) -> dict[str, float]:
     return {**measured, "statements_per_request": statements[0] / len(timed.seconds)}
 
 
+def _add_signed_in_floors(app: Flask) -> None:
+    """Routes that let the caller in and do nothing else (see the module's docstring)."""
+    app.add_url_rule("/bench/signed-in", "bench_signed_in", login_required(lambda: ""),
+                     methods=["POST"])  # fmt: skip
+    api_noop = csrf.exempt(access.login_required(lambda: {}))
+    app.add_url_rule("/bench/api-signed-in", "bench_api_signed_in", api_noop, methods=["POST"])
+
+
+def _signed_in_noop(base: str, app: Flask, timed: Timed) -> dict[str, float]:
+    session, token = logged_in(base)
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    with counting(app):
+        return _measure(timed, lambda n: session.post(f"{base}/bench/signed-in", data={"by": "1"},
+                                                      headers=headers))  # fmt: skip
+
+
+def _api_signed_in_noop(base: str, app: Flask, timed: Timed) -> dict[str, float]:
+    session = requests.Session()
+    answer = session.post(f"{base}/api/auth/token", data={"username": USERNAME,
+                                                          "password": PASSWORD})  # fmt: skip
+    session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    with counting(app):
+        return _measure(
+            timed, lambda n: session.post(f"{base}/bench/api-signed-in", json={"by": 1})
+        )
+
+
 @contextmanager
 def counting(app: Flask) -> Iterator[list[int]]:
     """Statements the app runs inside the block, in ``[0]``; requests timed from now."""
@@ -269,11 +301,14 @@ def _cpu() -> str:
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
         app = _tracker_app(Path(tmp) / "bench.db")
+        _add_signed_in_floors(app)
         timed = Timed(app.wsgi_app)
         app.wsgi_app = timed
         with serving(app) as base:
             increment = _increment(base, app, timed)
             increment_json = _increment_json(base, app, timed)
+            signed_in = _signed_in_noop(base, app, timed)
+            api_signed_in = _api_signed_in_noop(base, app, timed)
         durable = _durable_write(app)
         with app.app_context():
             db.engine.dispose()
@@ -286,6 +321,8 @@ def run() -> dict[str, Any]:
         "cpu": _cpu(),
         **{f"increment_{key}": value for key, value in increment.items()},
         **{f"increment_json_{key}": value for key, value in increment_json.items()},
+        **{f"signed_in_noop_{key}": value for key, value in signed_in.items()},
+        **{f"api_signed_in_noop_{key}": value for key, value in api_signed_in.items()},
         **{f"durable_write_{key}": value for key, value in durable.items()},
         **{f"bare_flask_{key}": value for key, value in baseline.items()},
         "server_median_vs_bare": increment["server_median_ms"] / baseline["server_median_ms"],
@@ -297,4 +334,11 @@ def run() -> dict[str, Any]:
         / durable["worker_cpu_median_ms"],
         "json_throughput_vs_durable": increment_json["throughput_per_s"]
         / durable["throughput_per_s"],
+        # What the +1 itself costs above letting the caller in, against what the durable
+        # write costs above a bare answer: the work, with each stack's floor taken away.
+        "own_cpu_ms": increment["worker_cpu_median_ms"] - signed_in["worker_cpu_median_ms"],
+        "json_own_cpu_ms": increment_json["worker_cpu_median_ms"]
+        - api_signed_in["worker_cpu_median_ms"],
+        "durable_write_own_cpu_ms": durable["worker_cpu_median_ms"]
+        - baseline["worker_cpu_median_ms"],
     }
