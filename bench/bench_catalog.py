@@ -5,8 +5,10 @@ Alembic, with AniList played by ``tests.fakes.anilist.FakeAniList``:
 
 1. ``GET /api/sources/autocomplete`` served by the real app (werkzeug, threaded)
    for queries the catalogue answers on its own through its title index, timed
-   request by request next to a bare Flask "ok" endpoint served the same way,
-   interleaved, over each catalogue size (keys prefixed ``20k_``, ``200k_``);
+   request by request next to a bare Flask "ok" endpoint served the same way and
+   a route of the app that lets the same bearer JWT in and answers ``{}`` (what
+   any API request costs in this stack: ``signed_in_noop_*``), all interleaved,
+   over each catalogue size (keys prefixed ``20k_``, ``200k_``);
    then, on the smaller one, one query the catalogue misses, asked repeatedly
    (one upstream request, cached).
    The app's own time and CPU per request are taken inside the server too (``server_*``).
@@ -39,6 +41,7 @@ from tests.fakes import closed_url
 from tests.fakes import serve as serve_fake
 from tests.fakes.anilist import FakeAniList
 from tracker import create_app
+from tracker.api import access
 from tracker.extensions import db
 from tracker.models import LibraryItem, Media, MediaType, Status, utcnow
 from tracker.services import accounts, backfill, catalog
@@ -51,6 +54,7 @@ SCAN_QUERIES = 100
 MISS_QUERY = "frieren"  # in the fake AniList, in none of the generated titles
 BACKFILL_ITEMS = 2_000
 FIRST_LOCAL_ID = 1_000_000  # clear of the fake's own ids (1…900001)
+SIGNED_IN_FLOOR = "/bench/signed-in"
 
 CONFIG = {
     "ENV": "testing",
@@ -189,6 +193,12 @@ def _bare_app() -> Flask:
     return bare
 
 
+def _add_signed_in_floor(app: Flask) -> None:
+    """A route of the app that lets a bearer-JWT caller in and answers ``{}``: what any
+    API request costs in this stack before it does anything."""
+    app.add_url_rule(SIGNED_IN_FLOOR, "bench_signed_in", access.login_required(lambda: {}))
+
+
 def _graphql_requests(fake: FakeAniList) -> int:
     return sum(1 for operation in fake.operations if not operation.startswith("oauth/"))
 
@@ -250,6 +260,7 @@ def _index_against_scan(queries: list[dict[str, str]]) -> dict[str, Any]:
 def _measure_autocomplete(
     app: Flask, fake: FakeAniList, queries: list[dict[str, str]], *, misses: bool
 ) -> dict[str, Any]:
+    _add_signed_in_floor(app)
     server = Timed(app.wsgi_app)  # the app's own time and CPU per request, inside the server
     app.wsgi_app = server
     app_url, stop_app = serve(app)
@@ -269,21 +280,29 @@ def _measure_autocomplete(
                 answer.raise_for_status()
                 return answer.text
 
+            def signed_in() -> None:
+                to_app.get(f"{app_url}{SIGNED_IN_FLOOR}", timeout=10).raise_for_status()
+
             app_ms: list[float] = []
             bare_ms: list[float] = []
+            signed_in_ms: list[float] = []
             short_answers = 0
-            server.seconds.clear()
-            server.cpu_seconds.clear()
-            for n, params in enumerate(queries):  # interleaved: both see the same machine
+            server.clear()
+            for n, params in enumerate(queries):  # interleaved: all see the same machine
                 bare_elapsed, _ = timed(bare)
+                signed_in_elapsed, _ = timed(signed_in)
                 app_elapsed, body = timed(lambda p=params: ask(p))
                 short_answers += len(body["results"]) < catalog.SUGGESTIONS
                 if n >= WARMUP:
                     bare_ms.append(bare_elapsed)
+                    signed_in_ms.append(signed_in_elapsed)
                     app_ms.append(app_elapsed)
             local_upstream = _graphql_requests(fake)
-            server_ms = [s * 1000 for s in server.seconds[WARMUP:]]
-            server_cpu_ms = [s * 1000 for s in server.cpu_seconds[WARMUP:]]
+            seconds, cpu_seconds = server.of("/api/sources/autocomplete")
+            server_ms = [s * 1000 for s in seconds[WARMUP:]]
+            server_cpu_ms = [s * 1000 for s in cpu_seconds[WARMUP:]]
+            floor_seconds, _ = server.of(SIGNED_IN_FLOOR)
+            signed_in_server_ms = [s * 1000 for s in floor_seconds[WARMUP:]]
 
             if misses:
                 miss_ms = [timed(lambda: ask({"q": MISS_QUERY}))[0] for _ in range(MISS_CALLS)]
@@ -304,6 +323,10 @@ def _measure_autocomplete(
         "bare_flask_p95_ms": _ms(bare_p95),
         "ratio_p50": round(app_p50 / bare_p50, 1),
         "ratio_p95": round(app_p95 / bare_p95, 1),
+        "signed_in_noop_p50_ms": _ms(percentile(signed_in_ms, 50)),
+        "signed_in_noop_p95_ms": _ms(percentile(signed_in_ms, 95)),
+        "signed_in_noop_server_p50_ms": _ms(percentile(signed_in_server_ms, 50)),
+        "signed_in_noop_server_p95_ms": _ms(percentile(signed_in_server_ms, 95)),
         "server_p50_ms": _ms(percentile(server_ms, 50)),
         "server_p95_ms": _ms(percentile(server_ms, 95)),
         "server_cpu_p50_ms": _ms(percentile(server_cpu_ms, 50)),

@@ -58,13 +58,25 @@ class Timed:
         self.wsgi_app = wsgi_app
         self.seconds: list[float] = []
         self.cpu_seconds: list[float] = []
+        self.paths: list[str] = []
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         started, cpu_started = time.perf_counter(), time.thread_time()
         body = list(self.wsgi_app(environ, start_response))
         self.cpu_seconds.append(time.thread_time() - cpu_started)
         self.seconds.append(time.perf_counter() - started)
+        self.paths.append(environ["PATH_INFO"])
         return body
+
+    def clear(self) -> None:
+        self.seconds.clear()
+        self.cpu_seconds.clear()
+        self.paths.clear()
+
+    def of(self, path: str) -> tuple[list[float], list[float]]:
+        """(seconds, CPU seconds) of the requests for ``path``, in order."""
+        kept = [k for k, asked in enumerate(self.paths) if asked == path]
+        return [self.seconds[k] for k in kept], [self.cpu_seconds[k] for k in kept]
 
 
 def _tracker_app(database: Path) -> Flask:
@@ -245,8 +257,7 @@ def _api_signed_in_noop(base: str, app: Flask, timed: Timed) -> dict[str, float]
 @contextmanager
 def counting(app: Flask) -> Iterator[list[int]]:
     """Statements the app runs inside the block, in ``[0]``; requests timed from now."""
-    app.wsgi_app.seconds.clear()
-    app.wsgi_app.cpu_seconds.clear()
+    app.wsgi_app.clear()
     with statements_counted(app) as count:
         yield count
 
