@@ -289,6 +289,16 @@ def test_the_nav_links_up_next(app, logged_in):
     assert 'href="/next"' in page
 
 
+def test_the_nav_marks_what_home_shows(app, logged_in):
+    empty = logged_in.client.get("/").get_data(as_text=True)
+    assert 'href="/library" aria-current="page"' in empty
+    assert 'href="/next" aria-current' not in empty
+    add(app, title="Something", episodes=12, media_status="finished")
+    home = logged_in.client.get("/").get_data(as_text=True)
+    assert 'href="/next" aria-current="page"' in home
+    assert 'href="/library" aria-current' not in home
+
+
 def test_a_plus_one_answers_with_the_card_swapped_in_place(app, htmx):
     item = add(app, title="Show", episodes=12, media_status="finished", progress=2)
     response = htmx.post(f"/next/{item}/increment")

@@ -17,6 +17,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -81,11 +82,13 @@ def home():
     """``/`` opens on up next once the library is not empty (on the library before:
     its empty state says how to fill it). A filtered or htmx request is the library's,
     as ``/`` always answered it."""
+    g.nav_endpoint = "library.index"  # the nav marks the page shown as the current one
     if request.args or is_htmx():
         return index()
     board = upnext.up_next(current_user.id, language=preferences.current().title_language)
     if board.library_size == 0:
         return index()
+    g.nav_endpoint = "upnext.page"
     return upnext_views.show(board)
 
 
