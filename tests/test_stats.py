@@ -16,6 +16,8 @@ from tracker import scores
 from tracker.extensions import db
 from tracker.models import ItemEvent, LibraryItem, Media, User, utcnow
 from tracker.services import accounts, stats
+from tracker.services.stats import MonthCount
+from tracker.stats import charts
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 WINDOW = [f"2025-{m:02d}" for m in range(7, 13)] + [f"2026-{m:02d}" for m in range(1, 7)]
@@ -481,3 +483,11 @@ def test_no_scores_and_nothing_completed_say_what_to_do(app, logged_in):
 def test_the_page_needs_a_login(client):
     answer = client.get("/stats")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_month_labels_name_the_year_on_the_first_bar_and_each_january():
+    counts = [MonthCount(month, 1) for month in WINDOW]
+    labels = [bar.label for bar in charts._months("c", "Completed", "titles", counts).bars]
+    assert labels[:2] == ["Jul 2025", "Aug"]
+    assert labels[5:8] == ["Dec", "Jan 2026", "Feb"]
+    assert sum(" " in label for label in labels) == 2

@@ -64,9 +64,11 @@ def _cut(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
-def month_label(month: str) -> str:
-    """``2026-05`` as ``May``."""
-    return _month(month).strftime("%b")
+def month_label(month: str, *, first: bool = False) -> str:
+    """``2026-05`` as ``May``; the first bar and every January say the year too
+    (``Jan 2027``), so a window across two years reads without the table."""
+    day = _month(month)
+    return day.strftime("%b %Y" if first or day.month == 1 else "%b")
 
 
 def month_name(month: str) -> str:
@@ -80,7 +82,8 @@ def _month(month: str) -> date:
 
 
 def _months(id: str, title: str, unit: str, months: list[MonthCount]) -> Chart:
-    rows = [(month_label(m.month), month_name(m.month), m.count) for m in months]
+    rows = [(month_label(m.month, first=k == 0), month_name(m.month), m.count)
+            for k, m in enumerate(months)]  # fmt: skip
     return chart(id, title, unit, "Month", rows)
 
 
