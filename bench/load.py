@@ -205,9 +205,11 @@ def prepare(app: Flask, fake: FakeAniList) -> Library:
 
 
 @contextmanager
-def processes(env: dict[str, str], setup: Setup, workdir: Path) -> Iterator[str]:
-    """gunicorn on a socket bound here (no port race) and the worker processes; stopped
-    with SIGTERM and waited for on the way out. Yields the base URL."""
+def processes(
+    env: dict[str, str], setup: Setup, workdir: Path, app: str = "bench.load_app:create()"
+) -> Iterator[str]:
+    """gunicorn serving ``app`` on a socket bound here (no port race) and the worker
+    processes; stopped with SIGTERM and waited for on the way out. Yields the base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.set_inheritable(True)
@@ -223,7 +225,7 @@ def processes(env: dict[str, str], setup: Setup, workdir: Path) -> Iterator[str]
 
     try:
         start([PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
-               str(workdir / "access.log"), "bench.load_app:create()"],
+               str(workdir / "access.log"), app],
               "gunicorn.log", env=web_env, pass_fds=[listener.fileno()])  # fmt: skip
         for n in range(setup.workers):
             start([PYTHON, "-m", "flask", "--app", "wsgi", "tracker", "worker"],
