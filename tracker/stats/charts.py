@@ -6,7 +6,7 @@ knows its share of the largest, so a template only scales it. No Flask, no queri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from tracker.library.display import STATUS_ORDER, format_label, status_label
@@ -22,6 +22,7 @@ class Bar:
     name: str  # whole: in the table and the bar's tooltip
     value: int
     share: float  # of the largest bar, 0 to 1
+    sublabel: str = ""  # a second line under the label (a month's year)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class Chart:
     unit: str  # what the values count ("titles", "changes")
     heading: str  # the table's first column
     bars: list[Bar]
+
+    @property
+    def sublabelled(self) -> bool:
+        return any(bar.sublabel for bar in self.bars)
 
     @property
     def empty(self) -> bool:
@@ -64,11 +69,16 @@ def _cut(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
-def month_label(month: str, *, first: bool = False) -> str:
-    """``2026-05`` as ``May``; the first bar and every January say the year too
-    (``Jan 2027``), so a window across two years reads without the table."""
+def month_label(month: str) -> str:
+    """``2026-05`` as ``May``."""
+    return _month(month).strftime("%b")
+
+
+def month_year(month: str, *, first: bool = False) -> str:
+    """The year under a month's label: on the first bar and on every January, so a
+    window across two years reads without the table; nothing under the others."""
     day = _month(month)
-    return day.strftime("%b %Y" if first or day.month == 1 else "%b")
+    return str(day.year) if first or day.month == 1 else ""
 
 
 def month_name(month: str) -> str:
@@ -82,9 +92,11 @@ def _month(month: str) -> date:
 
 
 def _months(id: str, title: str, unit: str, months: list[MonthCount]) -> Chart:
-    rows = [(month_label(m.month, first=k == 0), month_name(m.month), m.count)
-            for k, m in enumerate(months)]  # fmt: skip
-    return chart(id, title, unit, "Month", rows)
+    rows = [(month_label(m.month), month_name(m.month), m.count) for m in months]
+    drawn = chart(id, title, unit, "Month", rows)
+    years = [month_year(m.month, first=k == 0) for k, m in enumerate(months)]
+    bars = [replace(bar, sublabel=year) for bar, year in zip(drawn.bars, years, strict=True)]
+    return replace(drawn, bars=bars)
 
 
 def charts_for(stats: Stats) -> dict[str, Chart]:
