@@ -14,8 +14,13 @@ from tracker.calendar.views import feed_urls
 from tracker.htmx import toast
 from tracker.services import calendar
 from tracker.services.errors import NotFound
-from tracker.settings.security import _done, _refused
-from tracker.settings.views import bp, render_section, section_context
+from tracker.settings.views import (
+    bp,
+    render_section,
+    section_context,
+    section_done,
+    section_refused,
+)
 
 FEED = "settings/partials/_calendar_feed.html"
 ANCHOR = "calendar-feed"
@@ -45,9 +50,11 @@ def revoke_calendar_feed():
     try:
         calendar.revoke_feed(current_user.id)
     except NotFound as error:  # turned off in another tab
-        return _refused(FEED, ANCHOR, error, has_calendar_feed=False, new_feed=None)
+        return section_refused(FEED, ANCHOR, error, has_calendar_feed=False, new_feed=None)
     message = "Calendar feed turned off: its URL no longer works."
-    return _done(FEED, ANCHOR, message, lambda: {"has_calendar_feed": False, "new_feed": None})
+    return section_done(
+        FEED, ANCHOR, message, lambda: {"has_calendar_feed": False, "new_feed": None}
+    )
 
 
 @section_context

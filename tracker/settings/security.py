@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, flash, redirect, request, url_for
+from flask import request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from tracker.extensions import limiter
-from tracker.htmx import is_htmx, toast, trigger
+from tracker.htmx import toast, trigger
 from tracker.models import utcnow
 from tracker.schemas import PasswordFormSchema, TokenFormSchema, first_messages, load_form
 from tracker.services import accounts, sessions, tokens
 from tracker.services.errors import Invalid, NotFound
-from tracker.settings.views import bp, render_section, section_context
+from tracker.settings.views import (
+    bp,
+    render_section,
+    section_context,
+    section_done,
+    section_refused,
+)
 
 PASSWORD = "settings/partials/_password.html"
 TOKENS = "settings/partials/_api_tokens.html"
@@ -55,7 +61,7 @@ def change_password():
         return render_section(PASSWORD, 422, password_errors=first_messages(error))
     except Invalid as error:
         return render_section(PASSWORD, 422, password_errors=error.fields)
-    response = _done(PASSWORD, "password", accounts.password_changed_message(ended))
+    response = section_done(PASSWORD, "password", accounts.password_changed_message(ended))
     return trigger(response, SESSIONS_CHANGED) if ended else response
 
 
@@ -91,8 +97,8 @@ def revoke_api_token(token_id: int):
     try:
         name = tokens.revoke(current_user.id, token_id)
     except NotFound as error:  # revoked in another tab, or not theirs
-        return _refused(TOKENS, "api-tokens", error, **_tokens_context())
-    return _done(TOKENS, "api-tokens", f"Revoked the API token “{name}”.", _tokens_context)
+        return section_refused(TOKENS, "api-tokens", error, **_tokens_context())
+    return section_done(TOKENS, "api-tokens", f"Revoked the API token “{name}”.", _tokens_context)
 
 
 @bp.get("/sessions")
@@ -107,8 +113,10 @@ def end_session(session_id: str):
     try:
         sessions.end(current_user.id, session_id)
     except NotFound as error:
-        return _refused(SESSIONS, "sessions", error, **_sessions_context())
-    return _done(SESSIONS, "sessions", "Session ended: it has to log in again.", _sessions_context)
+        return section_refused(SESSIONS, "sessions", error, **_sessions_context())
+    return section_done(
+        SESSIONS, "sessions", "Session ended: it has to log in again.", _sessions_context
+    )
 
 
 @section_context
@@ -125,23 +133,6 @@ def _sessions_context() -> dict:
         "user_sessions": sessions.active(current_user.id),
         "this_session": current_user.session_id,
     }
-
-
-def _done(fragment: str, anchor: str, message: str, context=dict) -> Response:
-    """A change made: the fragment and a toast for htmx, a redirect and a flash otherwise.
-    ``context`` builds what the fragment shows, only when it is shown."""
-    if not is_htmx():
-        flash(message, "success")
-        return redirect(url_for("settings.index", _anchor=anchor), 303)
-    return toast(render_section(fragment, **context()), message)
-
-
-def _refused(fragment: str, anchor: str, error: NotFound, **context) -> Response:
-    """Nothing to change (gone already, or someone else's): say so; the list is redrawn."""
-    if not is_htmx():
-        flash(error.message, "error")
-        return redirect(url_for("settings.index", _anchor=anchor), 303)
-    return toast(render_section(fragment, error.status, **context), error.message, "error")
 
 
 _AGENTS = [  # (pattern, name): the first that matches names the browser or program

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, flash, redirect, url_for
 from flask_login import login_required
 
-from tracker.htmx import is_htmx, render
+from tracker.htmx import is_htmx, render, toast
+from tracker.services.errors import NotFound
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 PAGE = "settings/index.html"
@@ -45,3 +46,20 @@ def render_section(fragment: str, status: int = 200, **context) -> Response:
     if not is_htmx():
         context = {**page_context(), **context}
     return render(PAGE, fragment, status=status, **context)
+
+
+def section_done(fragment: str, anchor: str, message: str, context=dict) -> Response:
+    """A change made: the fragment and a toast for htmx, a redirect and a flash otherwise.
+    ``context`` builds what the fragment shows, only when it is shown."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("settings.index", _anchor=anchor), 303)
+    return toast(render_section(fragment, **context()), message)
+
+
+def section_refused(fragment: str, anchor: str, error: NotFound, **context) -> Response:
+    """Nothing to change (gone already, or someone else's): say so; the list is redrawn."""
+    if not is_htmx():
+        flash(error.message, "error")
+        return redirect(url_for("settings.index", _anchor=anchor), 303)
+    return toast(render_section(fragment, error.status, **context), error.message, "error")
