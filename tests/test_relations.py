@@ -143,6 +143,16 @@ def test_no_offer_when_the_sequel_is_already_in_the_library(htmx, frieren):
     assert "offer" not in toast_of(increment(htmx, frieren["item"]))
 
 
+def test_no_offer_when_the_sequel_was_typed_by_hand_under_its_title(htmx, frieren):
+    add(htmx, "  frieren SEASON 2 ", status="planning")  # no catalogue link
+    assert "offer" not in toast_of(increment(htmx, frieren["item"]))
+
+
+def test_a_hand_typed_title_of_the_other_type_does_not_hide_the_offer(htmx, frieren):
+    add(htmx, "Frieren Season 2", type="manga", status="planning")
+    assert toast_of(increment(htmx, frieren["item"]))["offer"]
+
+
 def test_no_offer_for_a_title_without_relations(app, htmx):
     catalogue(app, "Bocchi the Rock!", 2001)
     item_id = in_library(htmx, 2001, "Bocchi the Rock!", status="current", progress="11")

@@ -160,20 +160,20 @@ _LINES_FROM = literal("\n") + Media.search_text
 _LINES = _LINES_FROM + literal("\n")
 
 
-class _position(FunctionElement):
+class text_position(FunctionElement):
     """Where ``needle`` first occurs in ``text`` (1-based; 0 when absent)."""
 
     type = Integer()
     inherit_cache = True
 
 
-@compiles(_position, "sqlite")
-def _position_sqlite(element: _position, compiler: Any, **kw: Any) -> str:
+@compiles(text_position, "sqlite")
+def _position_sqlite(element: text_position, compiler: Any, **kw: Any) -> str:
     return f"instr({compiler.process(element.clauses, **kw)})"
 
 
-@compiles(_position)
-def _position_default(element: _position, compiler: Any, **kw: Any) -> str:
+@compiles(text_position)
+def _position_default(element: text_position, compiler: Any, **kw: Any) -> str:
     return f"strpos({compiler.process(element.clauses, **kw)})"
 
 
@@ -192,13 +192,13 @@ def _search_statement(dialect: str, indexed: bool, *, typed: bool) -> Select:
         if typed:
             statement = statement.where(Media.media_type == _text("media_type"))
     else:
-        candidates = select(Media.id).where(_position(_LINES_FROM, _text("start")) > 0)
+        candidates = select(Media.id).where(text_position(_LINES_FROM, _text("start")) > 0)
         if typed:
             candidates = candidates.where(Media.media_type == _text("media_type"))
         statement = select(Media).where(Media.id.in_(candidates.limit(bindparam("scan"))))
     rank = case(
-        (_position(_LINES, _text("whole")) > 0, 0),
-        (_position(_LINES_FROM, _text("start")) > 0, 1),
+        (text_position(_LINES, _text("whole")) > 0, 0),
+        (text_position(_LINES_FROM, _text("start")) > 0, 1),
         else_=2,
     )
     statement = statement.options(load_only(*SUGGESTED))
@@ -229,7 +229,7 @@ def _fts_tier(text: ColumnElement[str], pattern: str, trigrams: str) -> Select:
     return (
         select(Media.id)
         .join(_title_index, _title_index.c.rowid == Media.id)
-        .where(match, _position(text, _text(pattern)) > 0)
+        .where(match, text_position(text, _text(pattern)) > 0)
     )
 
 

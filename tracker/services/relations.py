@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal, select
 
 from tracker.extensions import db
 from tracker.models import LibraryItem, Media, MediaRelation, Origin, Status
 from tracker.services import library
-from tracker.services.catalog import title_in
+from tracker.services.catalog import text_position, title_in
 from tracker.services.errors import Invalid, NotFound
 
 SEQUEL = "sequel"
@@ -92,6 +92,23 @@ def _owned():
     return and_(LibraryItem.media_id == Media.id, LibraryItem.user_id == bindparam("user"))
 
 
+def _typed_as():
+    """The user's (``user``) item typed by hand (no catalogue link), of the same type,
+    whose title reads as one of ``Media``'s: that title, already in the library.
+
+    Titles compare as the catalogue keeps them (``search_text``: one per line, case
+    folded); SQLite's ``lower`` folds ASCII only, so an accented title typed by hand may
+    not be recognised there, and its sequel is offered as before."""
+    lines = literal("\n") + Media.search_text + literal("\n")
+    typed = literal("\n") + func.lower(func.trim(LibraryItem.title)) + literal("\n")
+    return and_(
+        LibraryItem.user_id == bindparam("user"),
+        LibraryItem.media_id.is_(None),
+        LibraryItem.media_type == Media.media_type,
+        text_position(lines, typed) > 0,
+    )
+
+
 def _group_position():
     known = [(MediaRelation.relation == name, position) for name, position in ORDER.items()]
     return case(*known, else_=ORDER[OTHER])
@@ -152,6 +169,7 @@ _SEQUELS = (
         MediaRelation.relation == SEQUEL,
         MediaRelation.related_id != MediaRelation.media_id,
         ~exists().where(_owned()),
+        ~exists().where(_typed_as()),
     )
     .order_by(Media.id)
 )
@@ -159,8 +177,9 @@ _SEQUELS = (
 
 def sequel_offer(user_id: int, media_id: int | None) -> list[Media]:
     """The sequels AniList knows of the catalogue title ``media_id`` that are not in the
-    user's library, first by catalogue id (the first is the one to offer). One statement;
-    none for a title typed by hand."""
+    user's library (linked to the catalogue, or typed by hand under one of its titles),
+    first by catalogue id (the first is the one to offer). One statement; none for a
+    title typed by hand."""
     if media_id is None:
         return []
     return list(db.session.scalars(_SEQUELS, {"media": media_id, "user": user_id}))
