@@ -23,7 +23,6 @@ import random
 import re
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ from flask_login import login_required
 from flask_migrate import upgrade
 from sqlalchemy import insert, select, text
 
-from bench.serve import percentile, serve, statements_counted
+from bench.serve import percentile, serve, statements_counted, throughput
 from tracker import create_app
 from tracker.api import access
 from tracker.extensions import csrf, db
@@ -148,33 +147,8 @@ def _measure(timed: Timed, ask: Callable[[int], requests.Response]) -> dict[str,
         **_stats("server", server),
         **_stats("round_trip", round_trips),
         **_stats("worker_cpu", cpu),
-        "throughput_per_s": _throughput(ask),
+        "throughput_per_s": throughput(ask, WARMUP + REQUESTS, CLIENTS, THROUGHPUT_REQUESTS),
     }
-
-
-def _throughput(ask: Callable[[int], requests.Response]) -> float:
-    """Answers per second with ``CLIENTS`` threads asking at once."""
-    per_client = THROUGHPUT_REQUESTS // CLIENTS
-    start = threading.Barrier(CLIENTS + 1)
-    failures: list[int] = []
-
-    def client(number: int) -> None:
-        start.wait()
-        for n in range(per_client):
-            status = ask(WARMUP + REQUESTS + number * per_client + n).status_code
-            if status != 200:
-                failures.append(status)
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    assert not failures, failures[:5]
-    return per_client * CLIENTS / elapsed
 
 
 def _stats(name: str, seconds: list[float]) -> dict[str, float]:

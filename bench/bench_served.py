@@ -30,7 +30,6 @@ import random
 import re
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +42,7 @@ from sqlalchemy import select
 from bench import bench_catalog, bench_increment
 from bench.load import Setup, _config, processes
 from bench.load_app import API_SIGNED_IN_PATH, BARE_PATH, DURABLE_PATH, SIGNED_IN_PATH
-from bench.serve import percentile
+from bench.serve import percentile, throughput
 from tests.fakes import closed_url
 from tracker.extensions import db
 from tracker.models import LibraryItem
@@ -185,33 +184,10 @@ def _library_figures(base: str, worker: int, ids: list[int], queries: list) -> d
     figures: dict[str, Any] = {}
     for name, ask in kinds.items():
         figures |= _figures(name, asked.measure(ask))
-        figures[f"{name}_throughput_per_s"] = _throughput(base, ask)
+        figures[f"{name}_throughput_per_s"] = throughput(
+            ask, WARMUP + REQUESTS, CLIENTS, THROUGHPUT_REQUESTS
+        )
     return figures | _figures("20k_autocomplete", asked.autocomplete(queries))
-
-
-def _throughput(base: str, ask: Callable[[int], requests.Response]) -> float:
-    """Answers per second with ``CLIENTS`` threads asking at once (each its numbers)."""
-    per_client = THROUGHPUT_REQUESTS // CLIENTS
-    start = threading.Barrier(CLIENTS + 1)
-    failures: list[int] = []
-
-    def client(number: int) -> None:
-        start.wait()
-        for n in range(per_client):
-            answer = ask(WARMUP + number * per_client + n)
-            if answer.status_code != 200:
-                failures.append(answer.status_code)
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    assert not failures, failures[:5]
-    return per_client * CLIENTS / elapsed
 
 
 def _ok(answer: requests.Response) -> None:

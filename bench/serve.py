@@ -45,6 +45,34 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000.0, result
 
 
+def throughput(
+    ask: Callable[[int], Any], first: int, clients: int = 4, requests: int = 400
+) -> float:
+    """Answers per second with ``clients`` threads asking at once, ``requests`` in all:
+    ``ask(n)`` for each ``n`` from ``first`` on, once; every answer must be a 200."""
+    per_client = requests // clients
+    start = threading.Barrier(clients + 1)
+    failures: list[int] = []
+
+    def client(number: int) -> None:
+        start.wait()
+        for n in range(per_client):
+            status = ask(first + number * per_client + n).status_code
+            if status != 200:
+                failures.append(status)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    assert not failures, failures[:5]
+    return per_client * clients / elapsed
+
+
 def percentile(samples: Sequence[float], p: float) -> float:
     """The nearest-rank ``p``-th percentile (0 < p <= 100) of ``samples``."""
     ordered = sorted(samples)
