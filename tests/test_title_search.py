@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
+from tests.conftest import api_client_for
 from tests.test_sources import autocomplete, seed_local
 from tracker.extensions import db
 from tracker.models import Media
@@ -187,15 +188,13 @@ def test_odd_characters_are_only_characters(catalogue, api, query, expected):
 
 
 @pytest.mark.parametrize("query", ["kimi no", "k"])  # through the index, and a short query
-def test_autocomplete_answered_locally_takes_at_most_three_statements_and_no_commit(
-    app, api, query
-):
+def test_autocomplete_answered_locally_takes_at_most_two_statements_and_no_commit(app, api, query):
     seed_local(app, [f"Kimi no Title {n}" for n in range(12)])
     autocomplete(api, "kimi")  # warm: the first request of a client may set up more
     with statements(app) as counts:
         body = autocomplete(api, query)
     assert len(body["results"]) == catalog.SUGGESTIONS
-    assert counts["statements"] <= 3
+    assert counts["statements"] <= 2  # the user lookup and the search (it knows what is owned)
     assert counts["commits"] == 0
 
 
@@ -211,12 +210,21 @@ def test_titles_holding_the_same_trigrams_in_another_order_are_not_matches(app):
     assert search(app, "i no s") == ["Hoshi no Sora"]
 
 
-def test_the_add_form_suggestions_take_at_most_three_statements_and_no_commit(app, htmx):
+def test_the_add_form_suggestions_take_at_most_two_statements_and_no_commit(app, htmx):
     seed_local(app, [f"Kimi no Title {n}" for n in range(12)])
     htmx.get("/suggestions?q=kimi")  # warm: the first request of a client may set up more
     with statements(app) as counts:
         response = htmx.get("/suggestions?q=kimi+no")
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("Kimi no Title") >= catalog.SUGGESTIONS
-    assert counts["statements"] <= 3
+    assert counts["statements"] <= 2  # the user lookup and the search (it knows what is owned)
     assert counts["commits"] == 0
+
+
+def test_local_suggestions_mark_the_askers_own_titles_only(app, api):
+    seed_local(app, ["Kimi no Uta", "Kimi no Hoshi", "Kimi no Sora"])  # AniList 800001…3
+    api.add(title="Kimi no Hoshi", source="anilist", anilist_id=800_002)
+    mine = {r["title"]: r["in_library"] for r in autocomplete(api, "kimi no")["results"]}
+    assert mine == {"Kimi no Hoshi": True, "Kimi no Sora": False, "Kimi no Uta": False}
+    theirs = autocomplete(api_client_for(app, "bob"), "kimi no")["results"]
+    assert [r["in_library"] for r in theirs] == [False, False, False]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
+    exists,
     literal,
     literal_column,
     or_,
@@ -129,12 +130,22 @@ def search_local(query: str, media_type: str | None = None, limit: int = 10) -> 
     The entries come with the columns a suggestion shows (``SUGGESTED``); any other
     is read when first asked for.
     """
+    return [media for media, _mine in _local_matches(query, media_type, limit, owner=None)]
+
+
+def _local_matches(
+    query: str, media_type: str | None, limit: int, *, owner: int | None
+) -> list[tuple[Media, bool]]:
+    """``search_local``'s entries, each with whether ``owner`` has it in their library
+    (False without an owner), still in one statement."""
     needle = normalise(query)
     if not needle:
         return []
     dialect = db.session.get_bind().dialect.name
     indexed = len(needle) >= MIN_INDEXED_QUERY
-    statement = _search_statement(dialect, indexed, typed=media_type is not None)
+    statement = _search_statement(
+        dialect, indexed, typed=media_type is not None, owned=owner is not None
+    )
     start = f"\n{needle}"
     params = {"needle": needle, "start": start, "whole": f"{start}\n", "media_type": media_type,
               "limit": limit, "tier": TIER_CANDIDATES, "scan": SHORT_QUERY_SCAN}  # fmt: skip
@@ -144,7 +155,10 @@ def search_local(query: str, media_type: str | None = None, limit: int = 10) -> 
         escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
         params |= {"like_start": f"{escaped}%", "like_line": f"%\n{escaped}%",
                    "like_any": f"%{escaped}%"}  # fmt: skip
-    return list(db.session.scalars(statement, params))
+    if owner is None:
+        return [(media, False) for media in db.session.scalars(statement, params)]
+    params["owner"] = owner
+    return [(media, bool(mine)) for media, mine in db.session.execute(statement, params)]
 
 
 MIN_INDEXED_QUERY = 3  # a trigram index finds nothing shorter than one trigram
@@ -182,10 +196,11 @@ def _text(name: str):
 
 
 @functools.cache
-def _search_statement(dialect: str, indexed: bool, *, typed: bool) -> Select:
+def _search_statement(dialect: str, indexed: bool, *, typed: bool, owned: bool) -> Select:
     """The search for one shape of query, built once: its values (the needle in its
-    forms, the type, the limit) are bound at execution. Building and keying a
-    statement this size cost more than running it."""
+    forms, the type, the limit, the ``owner``) are bound at execution. Building and
+    keying a statement this size cost more than running it. ``owned`` adds whether each
+    entry is in the owner's library, so the answer needs no statement of its own."""
     if indexed:
         found = or_(*(Media.id.in_(tier.limit(bindparam("tier"))) for tier in _tiers(dialect)))
         statement = select(Media).where(found)
@@ -202,6 +217,10 @@ def _search_statement(dialect: str, indexed: bool, *, typed: bool) -> Select:
         else_=2,
     )
     statement = statement.options(load_only(*SUGGESTED))
+    if owned:
+        mine = exists().where(LibraryItem.user_id == bindparam("owner"),
+                              LibraryItem.media_id == Media.id)  # fmt: skip
+        statement = statement.add_columns(mine.label("in_library"))
     return statement.order_by(rank, Media.title_preferred, Media.id).limit(bindparam("limit"))
 
 
@@ -392,10 +411,18 @@ def _title_key(media: Media) -> tuple[str, str]:
 
 
 def _answer(
-    user_id: int | None, found: list[Media], sources: dict[str, str], language: str | None
+    user_id: int | None,
+    found: list[Media],
+    sources: dict[str, str],
+    language: str | None,
+    local: list[tuple[Media, bool]],
 ) -> SearchAnswer:
+    """The suggestions, each marked in the library or not: known already for the local
+    matches (``_local_matches``), asked for the remote ones only."""
     language = language or _language(user_id)
-    owned = _in_library(user_id, [m.id for m in found])
+    checked = {media.id for media, _mine in local}
+    owned = {media.id for media, mine in local if mine}
+    owned |= _in_library(user_id, [m.id for m in found if m.id not in checked])
     return SearchAnswer(
         results=[suggestion(m, language, m.id in owned) for m in found], sources=sources
     )
@@ -500,7 +527,10 @@ def _search(
         raise invalid("type", "Type must be anime or manga.")
     if source is not None and source not in SOURCES:
         raise invalid("source", f"Source must be one of: {', '.join(SOURCES)}.")
-    local = search_local(query, media_type, SUGGESTIONS) if source in (None, "local") else []
+    matches = []
+    if source in (None, "local"):
+        matches = _local_matches(query, media_type, SUGGESTIONS, owner=user_id)
+    local = [media for media, _mine in matches]
     states = {"local": OK}
     groups: list[list[Media]] = [local]
     health = remote().health
@@ -521,7 +551,7 @@ def _search(
         found, states[name] = _remote_search(name, query, media_type, interactive=interactive)
         groups.append(found)
     found = _merge(groups)[: SUGGESTIONS * 2 if not interactive else SUGGESTIONS]
-    answer = _answer(user_id, found, states, language)
+    answer = _answer(user_id, found, states, language, matches)
     answer.sources_last_ok_at = {name: health.last_ok_at(name) for name in states
                                  if name != "local"}  # fmt: skip
     return answer
