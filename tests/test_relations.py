@@ -354,6 +354,24 @@ def test_the_item_page_marks_related_titles_in_the_library(app, htmx, frieren):
     assert "Add Frieren Season 2 to planning" in text(sequel)
 
 
+def test_a_related_title_typed_by_hand_is_marked_as_in_the_library(app, htmx, frieren):
+    typed = add(htmx, "Frieren Season 2", status="planning")  # no catalogue link
+    html = htmx.browser.client.get(f"/items/{frieren['item']}").get_data(as_text=True)
+    sequel = _entry(html, frieren["season2"])
+    assert f'href="/items/{typed}"' in sequel
+    assert "In your library: Planning" in text(sequel) and "Add" not in text(sequel)
+    assert _entries(html).count(frieren["season2"]) == 1
+
+
+def test_a_linked_item_wins_over_one_typed_by_hand(app, htmx, frieren):
+    add(htmx, "Frieren Season 2", status="planning")
+    linked = in_library(htmx, 1002, "Frieren Season 2", status="current")
+    html = htmx.browser.client.get(f"/items/{frieren['item']}").get_data(as_text=True)
+    sequel = _entry(html, frieren["season2"])
+    assert f'href="/items/{linked}"' in sequel and "In your library: Watching" in text(sequel)
+    assert _entries(html).count(frieren["season2"]) == 1
+
+
 def test_adding_from_the_related_section_swaps_the_entry_in_place(app, htmx, frieren):
     target = {"HX-Target": f"related-{frieren['side']}"}
     response = htmx.post(plan_url(frieren["side"]), headers=target)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
 
 from tracker.extensions import db
 from tracker.models import LibraryItem, Media, MediaRelation, Origin, Status
@@ -109,22 +109,32 @@ def _typed_as():
     )
 
 
+def _mine():
+    """The user's item for ``Media``: linked to it, or typed by hand under one of its
+    titles. Ordered by ``_linked_first`` where both could match."""
+    return or_(_owned(), _typed_as())
+
+
+def _linked_first():
+    return LibraryItem.media_id.is_(None)
+
+
 def _group_position():
     known = [(MediaRelation.relation == name, position) for name, position in ORDER.items()]
     return case(*known, else_=ORDER[OTHER])
 
 
 # One statement whatever the number of relations: each related catalogue row with the
-# user's item for it (when there is one).
+# user's item for it (when there is one; the linked one first if several could be).
 _RELATED = (
     select(MediaRelation.relation, Media, LibraryItem.id, LibraryItem.status)
     .join(Media, Media.id == MediaRelation.related_id)
-    .outerjoin(LibraryItem, _owned())
+    .outerjoin(LibraryItem, _mine())
     .where(
         MediaRelation.media_id == bindparam("media"),
         MediaRelation.related_id != MediaRelation.media_id,  # never its own relation
     )
-    .order_by(_group_position(), Media.id)
+    .order_by(_group_position(), Media.id, _linked_first(), LibraryItem.id)
 )
 
 
@@ -136,7 +146,11 @@ def for_item(user_id: int, item: LibraryItem, language: str | None) -> Relations
         return Relations(groups=[], fetched_at=None, linked=False)
     found: dict[str, list[Related]] = {}  # in GROUPS order: the statement sorts so
     rows = db.session.execute(_RELATED, {"media": media.id, "user": user_id})
+    seen: set[tuple[str, int]] = set()
     for relation, related, item_id, item_status in rows:
+        if (relation, related.id) in seen:  # a second item that could be it: the first won
+            continue
+        seen.add((relation, related.id))
         kind = relation if relation in ORDER else OTHER
         title = display_title(related, language)
         found.setdefault(kind, []).append(Related(related, title, item_id, item_status))
@@ -151,8 +165,9 @@ def related_entry(user_id: int, media_id: int, language: str | None) -> Related:
     """One catalogue title as the Related section shows it, with the user's item for it."""
     row = db.session.execute(
         select(Media, LibraryItem.id, LibraryItem.status)
-        .outerjoin(LibraryItem, _owned())
-        .where(Media.id == media_id),
+        .outerjoin(LibraryItem, _mine())
+        .where(Media.id == media_id)
+        .order_by(_linked_first(), LibraryItem.id),
         {"user": user_id},
     ).first()
     if row is None:
@@ -168,8 +183,7 @@ _SEQUELS = (
         MediaRelation.media_id == bindparam("media"),
         MediaRelation.relation == SEQUEL,
         MediaRelation.related_id != MediaRelation.media_id,
-        ~exists().where(_owned()),
-        ~exists().where(_typed_as()),
+        ~exists().where(_mine()),
     )
     .order_by(Media.id)
 )
