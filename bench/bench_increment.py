@@ -33,8 +33,9 @@ import requests
 from flask import Flask
 from flask_login import login_required
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
+from bench.load_app import durable_write
 from bench.serve import percentile, serve, statements_counted, throughput
 from tracker import create_app
 from tracker.api import access
@@ -258,12 +259,7 @@ def _durable_write(app: Flask) -> dict[str, float]:
 
     @floor.post("/items/<int:item_id>/increment")
     def write(item_id: int) -> str:
-        with engine.begin() as connection:
-            progress = connection.execute(
-                text("UPDATE library_items SET progress = progress + 1 WHERE id = :id "
-                     "RETURNING progress"), {"id": item_id},
-            ).scalar_one()  # fmt: skip
-        return str(progress)
+        return durable_write(engine, item_id)
 
     timed = Timed(floor.wsgi_app)
     floor.wsgi_app = timed

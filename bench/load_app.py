@@ -23,13 +23,24 @@ import sys
 
 from flask import Flask
 from flask_login import login_required
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 BARE_PATH = "/_load/bare"
 SIGNED_IN_PATH = "/_load/signed-in"
 API_SIGNED_IN_PATH = "/_load/api-signed-in"
 DURABLE_PATH = "/_load/durable/{item_id}"
 READY = "load app ready in process"  # bench/load.py waits for one line per web worker
+
+
+def durable_write(engine: Engine, item_id: int) -> str:
+    """One ``UPDATE … RETURNING`` and commit of an item's progress: the least a durable
+    +1 can cost (the floor of ``bench_increment`` and ``bench_served``)."""
+    with engine.begin() as connection:
+        progress = connection.execute(
+            text("UPDATE library_items SET progress = progress + 1 WHERE id = :id "
+                 "RETURNING progress"), {"id": item_id},
+        ).scalar_one()  # fmt: skip
+    return str(progress)
 
 
 def create() -> Flask:
@@ -48,12 +59,7 @@ def create() -> Flask:
         return {}
 
     def durable(item_id: int) -> str:
-        with db.engine.begin() as connection:
-            progress = connection.execute(
-                text("UPDATE library_items SET progress = progress + 1 WHERE id = :id "
-                     "RETURNING progress"), {"id": item_id},
-            ).scalar_one()  # fmt: skip
-        return str(progress)
+        return durable_write(db.engine, item_id)
 
     app.add_url_rule(SIGNED_IN_PATH, "load_signed_in", login_required(signed_in),
                      methods=["POST"])  # fmt: skip
